@@ -1,0 +1,149 @@
+"""Input validation shared by the public functions.
+
+Every public function checks its arguments here, before it computes or changes anything, so a bad
+call raises a clear ``TypeError`` or ``ValueError`` and leaves its inputs untouched. Messages follow
+one template: "`name` must be <what was expected>; got <what was given>."
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from typing import Any, Sequence
+
+import torch
+
+__all__: list[str] = []
+
+
+def _fail(exc: type[Exception], name: str, expected: str, got: Any) -> None:
+    raise exc(f"`{name}` must be {expected}; got {got}.")
+
+
+def model(name: str, value: Any) -> None:
+    """Require a :class:`lazylib.TwoLayerReLU`."""
+    from .model import TwoLayerReLU
+
+    if not isinstance(value, TwoLayerReLU):
+        _fail(TypeError, name, "a lazylib.TwoLayerReLU", type(value).__name__)
+
+
+def positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        _fail(TypeError, name, f"an integer ≥ {minimum}", repr(value))
+    if value < minimum:
+        _fail(ValueError, name, f"an integer ≥ {minimum}", repr(value))
+    return int(value)
+
+
+def number(name: str, value: Any, *, minimum: float | None = None, strict: bool = False) -> float:
+    """A finite real number, optionally ≥ (or > when ``strict``) ``minimum``."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.dtype.is_complex:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, Real):
+        bound = "" if minimum is None else (f" > {minimum:g}" if strict else f" ≥ {minimum:g}")
+        _fail(TypeError, name, f"a finite number{bound}", repr(value))
+    value = float(value)
+    bound = "" if minimum is None else (f" > {minimum:g}" if strict else f" ≥ {minimum:g}")
+    if not math.isfinite(value):
+        _fail(ValueError, name, f"a finite number{bound}", repr(value))
+    if minimum is not None and (value <= minimum if strict else value < minimum):
+        _fail(ValueError, name, f"a finite number{bound}", repr(value))
+    return value
+
+
+def choice(name: str, value: Any, options: Sequence[Any]) -> Any:
+    if value not in options:
+        _fail(ValueError, name, "one of " + ", ".join(repr(o) for o in options), repr(value))
+    return value
+
+
+def generator(name: str, value: Any) -> None:
+    if value is not None and not isinstance(value, torch.Generator):
+        _fail(TypeError, name, "a torch.Generator or None", type(value).__name__)
+
+
+def tensor(
+    name: str,
+    value: Any,
+    *,
+    ndim: int,
+    shape: Sequence[int | None] | None = None,
+    shape_text: str | None = None,
+    floating: bool = True,
+    finite: bool = True,
+    device: torch.device | None = None,
+) -> torch.Tensor:
+    """A tensor of ``ndim`` dimensions; ``None`` entries of ``shape`` are free."""
+    if not isinstance(value, torch.Tensor):
+        _fail(TypeError, name, "a torch.Tensor", type(value).__name__)
+    if floating and not value.dtype.is_floating_point:
+        _fail(TypeError, name, "a floating-point tensor", f"dtype {value.dtype}")
+    text = shape_text or "(" + ", ".join("n" if s is None else str(s) for s in (shape or [None] * ndim)) + ")"
+    if value.ndim != ndim:
+        _fail(ValueError, name, f"have shape {text}", tuple(value.shape))
+    if shape is not None:
+        for want, have in zip(shape, value.shape):
+            if want is not None and want != have:
+                _fail(ValueError, name, f"have shape {text}", tuple(value.shape))
+    if device is not None and value.device != device:
+        _fail(ValueError, name, f"be on the model's device {device.type}", f"a tensor on {value.device.type}")
+    if finite and floating and value.numel() and not bool(torch.isfinite(value).all()):
+        _fail(ValueError, name, "finite (no NaN or inf)", "a tensor with NaN or inf entries")
+    return value
+
+
+def inputs(name: str, value: Any, net: Any) -> torch.Tensor:
+    """A batch of inputs (n, d) matching the model's input dimension, dtype and device."""
+    x = tensor(name, value, ndim=2, shape=(None, net.d), shape_text=f"(n, {net.d})")
+    if x.shape[0] == 0:
+        _fail(ValueError, name, "a non-empty batch (n ≥ 1)", tuple(x.shape))
+    if x.device != net.W.device:
+        _fail(ValueError, name, f"be on the model's device ({net.W.device.type})", f"a tensor on {x.device.type}")
+    if x.dtype != net.W.dtype:
+        _fail(TypeError, name, f"have the model's dtype {net.W.dtype}", f"dtype {x.dtype}")
+    return x
+
+
+def labels(name: str, value: Any, x: torch.Tensor) -> torch.Tensor:
+    """Labels in {−1, +1}, one per row of ``x``, on its device."""
+    if not isinstance(value, torch.Tensor):
+        _fail(TypeError, name, "a torch.Tensor of labels in {-1, +1}", type(value).__name__)
+    if value.ndim != 1 or value.shape[0] != x.shape[0]:
+        _fail(ValueError, name, f"have shape ({x.shape[0]},), one label per row of x", tuple(value.shape))
+    if value.device != x.device:
+        _fail(ValueError, name, f"be on the device of x ({x.device.type})", f"a tensor on {value.device.type}")
+    if value.dtype.is_complex or value.dtype == torch.bool:
+        _fail(TypeError, name, "a real tensor of labels in {-1, +1}", f"dtype {value.dtype}")
+    bad = (value != 1) & (value != -1)
+    if bool(bad.any()):
+        shown = value[bad][:3].tolist()
+        _fail(ValueError, name, "labels in {-1, +1}", f"values such as {shown}")
+    return value
+
+
+def budgets(name: str, value: Any) -> tuple[torch.Tensor, bool]:
+    """One budget or a 1-D sequence of budgets ε ≥ 0; returns (float64 CPU tensor, was_scalar)."""
+    if isinstance(value, torch.Tensor):
+        if value.ndim > 1:
+            _fail(ValueError, name, "a number or a 1-D sequence of numbers ≥ 0", f"shape {tuple(value.shape)}")
+        scalar = value.ndim == 0
+        vals = value.detach().reshape(-1).to("cpu", torch.float64).tolist()
+    elif isinstance(value, (Real,)) and not isinstance(value, bool):
+        scalar, vals = True, [value]
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        scalar, vals = False, list(value)
+    else:
+        try:
+            import numpy as np
+
+            if isinstance(value, np.ndarray) and value.ndim <= 1:
+                scalar, vals = value.ndim == 0, value.reshape(-1).tolist()
+            else:
+                raise TypeError
+        except TypeError:
+            _fail(TypeError, name, "a number or a 1-D sequence of numbers ≥ 0", type(value).__name__)
+    out = [number(name, v, minimum=0.0) for v in vals]
+    if not out:
+        _fail(ValueError, name, "a non-empty sequence of numbers ≥ 0", "an empty sequence")
+    return torch.tensor(out, dtype=torch.float64), scalar

@@ -1,0 +1,306 @@
+"""Attacks in ℓ2: the paper's single gradient step, its exact flip distance, FGM and PGD.
+
+The network restricted to a ray x + t·u is piecewise linear in t: neuron s switches at
+t_s = −(w_sᵀx)/(w_sᵀu). :func:`flip_distance` sorts these breakpoints and walks the linear pieces,
+so the first sign change is found exactly, in O(m log m) per point and batched over points.
+
+Book: chapter 3 (the single-step attack, label ``prop-ray-piecewise-linear``) and chapter 10.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from . import _checks
+from .model import TwoLayerReLU, input_gradient
+
+__all__ = ["gradient_step", "flip_distance", "fgm_l2", "pgd_l2"]
+
+
+def _unit(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows of v scaled to unit norm (zero rows stay zero) and the norms."""
+    norms = torch.linalg.vector_norm(v, dim=1)
+    safe = norms.clamp_min(torch.finfo(v.dtype).tiny)
+    return torch.where((norms > 0)[:, None], v / safe[:, None], torch.zeros_like(v)), norms
+
+
+def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tensor) -> torch.Tensor:
+    r"""The paper's single step x + η ∇ₓf(x; a, W).
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    eta : float or torch.Tensor of shape (n,)
+        Step size, one for all points or one per point; the theorem uses
+        η = −sign f(x) · C₂ / ‖∇f(x)‖² so that ‖δ‖ = C₂ / ‖∇f‖.
+
+    Returns
+    -------
+    torch.Tensor, shape (n, d)
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(3, 20, generator=torch.Generator().manual_seed(0))
+    >>> x = torch.ones(2, 3)
+    >>> bool(torch.equal(ll.gradient_step(net, x, 0.0), x))
+    True
+
+    Notes
+    -----
+    Book: the main theorem, label ``thm-main`` (chapter 5).
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    if isinstance(eta, torch.Tensor) and eta.ndim == 1:
+        eta_t = _checks.tensor("eta", eta, ndim=1, shape=(x.shape[0],), shape_text=f"({x.shape[0]},)")
+        if eta_t.device != x.device:
+            raise ValueError(f"`eta` must be on the device of x ({x.device.type}); got a tensor on {eta_t.device.type}.")
+        step = eta_t.to(x.dtype)[:, None]
+    else:
+        step = _checks.number("eta", eta)
+    return x + step * input_gradient(model, x)
+
+
+def flip_distance(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | None = None) -> torch.Tensor:
+    r"""Exact distance along a ray to the first sign change of f.
+
+    With the default direction u = −sign f(x) · ∇f(x)/‖∇f(x)‖ (the paper's single-step attack), returns
+    the smallest t ≥ 0 with sign f(x + t·u) ≠ sign f(x): the shortest step along the gradient that flips
+    the prediction. ``inf`` where the ray never flips; 0 where f(x) = 0.
+
+    The restriction t ↦ f(x + t·u) is piecewise linear with a breakpoint where a neuron switches,
+    t_s = −(w_sᵀx)/(w_sᵀu); the breakpoints are sorted and the pieces walked, so the answer is exact
+    up to floating point (no line search).
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    direction : torch.Tensor, shape (n, d), optional
+        Walk along these directions instead (normalised here; t is a Euclidean distance). Rows that
+        are zero give ``inf``.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(25, 500, generator=torch.Generator().manual_seed(0))
+    >>> x = torch.nn.functional.normalize(torch.randn(4, 25, generator=torch.Generator().manual_seed(1)), dim=1)
+    >>> t = ll.flip_distance(net, x)
+    >>> u = -torch.sign(net(x))[:, None] * torch.nn.functional.normalize(ll.input_gradient(net, x), dim=1)
+    >>> bool((torch.sign(net(x + (t + 1e-4)[:, None] * u)) != torch.sign(net(x))).all())
+    True
+
+    Notes
+    -----
+    Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3); the benchmark in ``benchmarks/``
+    compares it with the authors' line search.
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    with torch.no_grad():
+        W, coef = model.W, model.a * model.output_scale
+        z = x @ W.T
+        f0 = torch.relu(z) @ coef
+        sgn0 = torch.sign(f0)
+        if direction is None:
+            u, unorm = _unit(-sgn0[:, None] * input_gradient(model, x))
+        else:
+            direction = _checks.inputs("direction", direction, model)
+            if direction.shape[0] != x.shape[0]:
+                raise ValueError(
+                    f"`direction` must have shape ({x.shape[0]}, {model.d}), one row per row of x; "
+                    f"got {tuple(direction.shape)}."
+                )
+            u, unorm = _unit(direction)
+        c = u @ W.T
+        # Right-derivative at t = 0: a neuron exactly at its kink counts as active if it is switching on.
+        active0 = (z > 0) | ((z == 0) & (c > 0))
+        s0 = (active0.to(x.dtype) * c) @ coef
+        ratio = -z / torch.where(c == 0, torch.ones_like(c), c)
+        valid = (c != 0) & (ratio > 0)
+        tau = torch.where(valid, ratio, torch.full_like(ratio, float("inf")))
+        tau, order = torch.sort(tau, dim=1)
+        # Every breakpoint raises the slope by a_s|c_s| (a neuron switching on with c_s > 0, or off with c_s < 0).
+        jump = torch.where(valid, coef * c.abs(), torch.zeros_like(c)).gather(1, order)
+        finite = torch.isfinite(tau)
+        tau_max = torch.where(finite, tau, torch.zeros_like(tau)).amax(dim=1, keepdim=True)
+        tau = torch.where(finite, tau, tau_max)  # padded pieces have length 0
+        start = torch.cat([torch.zeros_like(tau[:, :1]), tau[:, :-1]], dim=1)
+        slope_after = s0[:, None] + torch.cumsum(jump, dim=1)
+        slope_before = torch.cat([s0[:, None], slope_after[:, :-1]], dim=1)
+        value_at = f0[:, None] + torch.cumsum(slope_before * (tau - start), dim=1)  # f at each breakpoint
+        crossed = sgn0[:, None] * value_at <= 0
+        any_cross = crossed.any(dim=1)
+        k = crossed.to(torch.int8).argmax(dim=1, keepdim=True)
+        value_before = torch.where(
+            k == 0, f0[:, None], value_at.gather(1, (k - 1).clamp_min(0))
+        ).squeeze(1)
+        t_in = start.gather(1, k).squeeze(1) - value_before / slope_before.gather(1, k).squeeze(1)
+        t_in = torch.minimum(torch.maximum(t_in, start.gather(1, k).squeeze(1)), tau.gather(1, k).squeeze(1))
+        last_slope, last_value = slope_after[:, -1], value_at[:, -1]
+        t_tail = torch.where(
+            sgn0 * last_slope < 0,
+            tau_max.squeeze(1) - last_value / torch.where(last_slope == 0, torch.ones_like(last_slope), last_slope),
+            torch.full_like(f0, float("inf")),
+        )
+        t = torch.where(any_cross, t_in, t_tail)
+        t = torch.where(unorm > 0, t, torch.full_like(t, float("inf")))
+        return torch.where(f0 == 0, torch.zeros_like(t), t)
+
+
+def _clip_range(clip: Any, x: torch.Tensor) -> tuple[float, float] | None:
+    if clip is None:
+        return None
+    if not isinstance(clip, (tuple, list)) or len(clip) != 2:
+        raise TypeError(f"`clip` must be a pair (low, high) or None; got {clip!r}.")
+    lo = _checks.number("clip[0]", clip[0])
+    hi = _checks.number("clip[1]", clip[1])
+    if not lo < hi:
+        raise ValueError(f"`clip` must satisfy low < high; got {clip!r}.")
+    if bool(((x < lo) | (x > hi)).any()):
+        raise ValueError(f"`x` must lie inside `clip` = ({lo:g}, {hi:g}); got values outside it.")
+    return lo, hi
+
+
+def _margin_direction(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Unit direction that decreases the margin y·f(x) fastest: −y ∇f/‖∇f‖."""
+    return _unit(-y[:, None] * input_gradient(model, x))[0]
+
+
+def fgm_l2(
+    model: TwoLayerReLU,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    clip: tuple[float, float] | None = None,
+) -> torch.Tensor:
+    """Fast gradient method in ℓ2: x − ε · y ∇f/‖∇f‖, then clipped to ``clip`` when given.
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    y : torch.Tensor, shape (n,)
+        Labels in {−1, +1}.
+    eps : float
+        Budget ε ≥ 0; the result satisfies ‖x' − x‖ ≤ ε.
+    clip : (float, float), optional
+        Box the inputs live in (for images, (0, 1)); x must lie in it.
+
+    Returns
+    -------
+    torch.Tensor, shape (n, d)
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(3, 20, generator=torch.Generator().manual_seed(0))
+    >>> x, y = torch.ones(2, 3), torch.tensor([1.0, -1.0])
+    >>> float((ll.fgm_l2(net, x, y, 0.5) - x).norm(dim=1).max()) <= 0.5 + 1e-6
+    True
+
+    Notes
+    -----
+    Book: chapter 10.
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    y = _checks.labels("y", y, x).to(x.dtype)
+    eps = _checks.number("eps", eps, minimum=0.0)
+    box = _clip_range(clip, x)
+    with torch.no_grad():
+        adv = x + eps * _margin_direction(model, x, y)
+        return adv.clamp(*box) if box else adv
+
+
+def pgd_l2(
+    model: TwoLayerReLU,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    *,
+    steps: int,
+    step_size: float | None = None,
+    clip: tuple[float, float] | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Projected gradient descent on the margin y·f(x') over the ℓ2 ball ‖x' − x‖ ≤ ε.
+
+    Each step moves along the normalised direction −y∇f/‖∇f‖ by ``step_size``, projects back onto
+    the ε-ball and clips to ``clip``; the iterate with the smallest margin is returned (so more steps
+    never give a weaker attack). With a ``generator``, starts from a uniform random point of the ball.
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    y : torch.Tensor, shape (n,)
+    eps : float
+        Budget ε ≥ 0.
+    steps : int
+        Number of steps, ≥ 1 (the authors use 100).
+    step_size : float, optional
+        Default 2.5·ε/steps, the authors' choice.
+    clip : (float, float), optional
+        Input box; clipping after the ball projection keeps the point inside the ball.
+    generator : torch.Generator, optional
+        Random start; without it the attack starts at x and is deterministic.
+
+    Returns
+    -------
+    torch.Tensor, shape (n, d)
+        Points in the ε-ball around x (and inside ``clip``).
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(3, 20, generator=torch.Generator().manual_seed(0))
+    >>> x, y = torch.full((2, 3), 0.5), torch.tensor([1.0, -1.0])
+    >>> adv = ll.pgd_l2(net, x, y, 0.3, steps=10, clip=(0.0, 1.0))
+    >>> float((adv - x).norm(dim=1).max()) <= 0.3 + 1e-6
+    True
+
+    Notes
+    -----
+    Book: chapters 11 and 12.
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    y = _checks.labels("y", y, x).to(x.dtype)
+    eps = _checks.number("eps", eps, minimum=0.0)
+    steps = _checks.positive_int("steps", steps)
+    alpha = 2.5 * eps / steps if step_size is None else _checks.number("step_size", step_size, minimum=0.0)
+    _checks.generator("generator", generator)
+    box = _clip_range(clip, x)
+
+    def to_ball(p: torch.Tensor) -> torch.Tensor:
+        delta = p - x
+        norms = torch.linalg.vector_norm(delta, dim=1, keepdim=True)
+        p = x + delta * torch.clamp(eps / norms.clamp_min(torch.finfo(x.dtype).tiny), max=1.0)
+        return p.clamp(*box) if box else p
+
+    with torch.no_grad():
+        adv = x.clone()
+        if generator is not None:
+            n, d = x.shape
+            g = torch.randn(n, d, generator=generator, dtype=torch.float64)
+            r = torch.rand(n, 1, generator=generator, dtype=torch.float64) ** (1.0 / d)
+            start = (torch.nn.functional.normalize(g, dim=1) * r * eps).to(x.device, x.dtype)
+            adv = to_ball(x + start)
+        best, best_margin = adv.clone(), y * model(adv)
+        for _ in range(steps):
+            adv = to_ball(adv + alpha * _margin_direction(model, adv, y))
+            margin = y * model(adv)
+            better = margin < best_margin
+            best = torch.where(better[:, None], adv, best)
+            best_margin = torch.where(better, margin, best_margin)
+        return best

@@ -1,0 +1,208 @@
+"""Geometry of the lazy regime: the ball B_{2,∞}(W₀, C₀/√m) and what f can do inside it.
+
+Book: chapter 4 (the lazy regime, label ``def-lazy-regime``) and chapter 6 (Lemma A).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from . import _checks
+from .model import TwoLayerReLU
+
+__all__ = [
+    "lazy_radius",
+    "deviation",
+    "project_",
+    "value_bounds",
+    "value_extremiser",
+    "linearization",
+]
+
+
+def lazy_radius(m: int, C0: float) -> float:
+    """The lazy-ball radius C₀/√m.
+
+    Parameters
+    ----------
+    m : int
+        Width, ≥ 1.
+    C0 : float
+        The constant C₀ ≥ 0 of the lazy regime.
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> ll.lazy_radius(100, 10.0)
+    1.0
+
+    Notes
+    -----
+    Book: Definition ``def-lazy-regime`` (chapter 4).
+    """
+    m = _checks.positive_int("m", m)
+    C0 = _checks.number("C0", C0, minimum=0.0)
+    return C0 / math.sqrt(m)
+
+
+def deviation(model: TwoLayerReLU) -> float:
+    """‖W − W₀‖_{2,∞} = max_s ‖w_s − w_{s,0}‖, the largest distance a neuron has moved.
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(3, 10, generator=torch.Generator().manual_seed(0))
+    >>> ll.deviation(net)
+    0.0
+
+    Notes
+    -----
+    Book: the (2,∞) norm, label ``def-lazy-regime`` (chapter 4).
+    """
+    _checks.model("model", model)
+    with torch.no_grad():
+        return float(torch.linalg.vector_norm(model.W - model.W0, dim=1).max())
+
+
+def project_(model: TwoLayerReLU, radius: float) -> TwoLayerReLU:
+    """Project W onto B_{2,∞}(W₀, radius) in place, row by row; returns the model.
+
+    w_s ← w_{s,0} + (w_s − w_{s,0}) · min(1, radius / ‖w_s − w_{s,0}‖). This is the Euclidean
+    projection onto the ball, because the ball is a product of one Euclidean ball per neuron.
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(3, 10, generator=torch.Generator().manual_seed(0))
+    >>> with torch.no_grad():
+    ...     net.W.add_(1.0)
+    >>> ll.deviation(ll.project_(net, 0.5)) <= 0.5 + 1e-6
+    True
+
+    Notes
+    -----
+    Book: projected training, label ``alg-projected-sgd`` (chapter 4).
+    """
+    _checks.model("model", model)
+    radius = _checks.number("radius", radius, minimum=0.0)
+    with torch.no_grad():
+        delta = model.W - model.W0
+        norms = torch.linalg.vector_norm(delta, dim=1, keepdim=True)
+        shrink = torch.clamp(radius / norms.clamp_min(torch.finfo(delta.dtype).tiny), max=1.0)
+        model.W.copy_(model.W0 + delta * shrink)
+    return model
+
+
+def value_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Exact infimum and supremum of f(x; W) over the whole ball W ∈ B_{2,∞}(W₀, radius).
+
+    The ball is a product of per-neuron balls and f is a sum of per-neuron terms, so the extremes
+    are taken neuron by neuron: over ‖v‖ ≤ R, relu((w_{s,0} + v)ᵀx) ranges over
+    [relu(w_{s,0}ᵀx − R‖x‖), relu(w_{s,0}ᵀx + R‖x‖)]. Hence
+
+    .. math:: \sup_W f = \alpha \sum_s a_s\,\mathrm{relu}(w_{s,0}^\top x + a_s R\|x\|), \qquad
+              \inf_W f = \alpha \sum_s a_s\,\mathrm{relu}(w_{s,0}^\top x - a_s R\|x\|).
+
+    Both are attained, by :func:`value_extremiser`. The bounds are about the ball around the
+    initial weights W₀, whatever the model's current W is.
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    radius : float
+        R ≥ 0, e.g. ``lazy_radius(m, C0)``.
+
+    Returns
+    -------
+    (inf, sup) : tuple of torch.Tensor, each (n,)
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(4, 200, generator=torch.Generator().manual_seed(0))
+    >>> lo, hi = ll.value_bounds(net, torch.ones(1, 4) / 2, 0.0)
+    >>> bool(torch.allclose(lo, hi))
+    True
+
+    Notes
+    -----
+    Book: the exact worst case of Lemma A, label ``prop-exact-value-bounds`` (chapter 6).
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    radius = _checks.number("radius", radius, minimum=0.0)
+    with torch.no_grad():
+        z0 = x @ model.W0.T
+        shift = radius * torch.linalg.vector_norm(x, dim=1, keepdim=True) * model.a
+        hi = torch.relu(z0 + shift) @ model.a * model.output_scale
+        lo = torch.relu(z0 - shift) @ model.a * model.output_scale
+    return lo, hi
+
+
+def value_extremiser(model: TwoLayerReLU, x: torch.Tensor, radius: float, *, which: str = "sup") -> torch.Tensor:
+    """Weights in B_{2,∞}(W₀, radius) attaining the supremum (or infimum) of f at each input.
+
+    Row s of the maximiser for input x is w_{s,0} + a_s · radius · x/‖x‖ (minus for the minimiser).
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    radius : float
+    which : {"sup", "inf"}
+
+    Returns
+    -------
+    torch.Tensor, shape (n, m, d)
+        One weight matrix per input (memory n·m·d).
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(4, 30, generator=torch.Generator().manual_seed(0))
+    >>> ll.value_extremiser(net, torch.ones(2, 4), 0.1).shape
+    torch.Size([2, 30, 4])
+
+    Notes
+    -----
+    Book: label ``prop-exact-value-bounds`` (chapter 6).
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    radius = _checks.number("radius", radius, minimum=0.0)
+    which = _checks.choice("which", which, ("sup", "inf"))
+    sign = 1.0 if which == "sup" else -1.0
+    with torch.no_grad():
+        norms = torch.linalg.vector_norm(x, dim=1, keepdim=True)
+        unit = torch.where(norms > 0, x / norms.clamp_min(torch.finfo(x.dtype).tiny), torch.zeros_like(x))
+        return model.W0.unsqueeze(0) + sign * radius * model.a[None, :, None] * unit[:, None, :]
+
+
+def linearization(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
+    r"""The network's first-order Taylor expansion in W around W₀, evaluated at the current W.
+
+    .. math:: f_{\mathrm{lin}}(x; W) = f(x; W_0) + \langle \nabla_W f(x; W_0), W - W_0\rangle
+              = \alpha \sum_s a_s\, \mathbb 1[w_{s,0}^\top x > 0]\, w_s^\top x ,
+
+    the second form because relu is positively homogeneous. Shape (n,).
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(4, 30, generator=torch.Generator().manual_seed(0))
+    >>> x = torch.randn(5, 4, generator=torch.Generator().manual_seed(1))
+    >>> bool(torch.allclose(ll.linearization(net, x), net(x)))  # equal at W = W0
+    True
+
+    Notes
+    -----
+    Book: the linearised model, label ``def-linearization`` (chapter 4).
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    with torch.no_grad():
+        active0 = (x @ model.W0.T > 0).to(x.dtype)
+        return (active0 * (x @ model.W.T)) @ model.a * model.output_scale

@@ -1,0 +1,193 @@
+"""Figures for the book: arrays in, a matplotlib figure out, in one legible style.
+
+Colours are the Okabe–Ito palette, which stays distinguishable under the common forms of colour
+blindness; every series also gets its own marker, so the figures read in greyscale too.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator, Mapping, Sequence
+
+import numpy as np
+
+__all__ = ["PALETTE", "MARKERS", "style", "line_plot", "histogram_plot", "curves_plot"]
+
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+
+_RC = {
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 100,
+    "savefig.dpi": 120,
+    "font.size": 12,
+    "axes.titlesize": 13,
+    "axes.labelsize": 12,
+    "legend.fontsize": 11,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "lines.linewidth": 2.0,
+    "lines.markersize": 6,
+}
+
+
+@contextmanager
+def style() -> Iterator[None]:
+    """Context in which figures use the book's style (font sizes, palette, grid)."""
+    import matplotlib.pyplot as plt
+    from cycler import cycler
+
+    rc = dict(_RC)
+    rc["axes.prop_cycle"] = cycler(color=PALETTE)
+    with plt.rc_context(rc):
+        yield
+
+
+def _as_array(name: str, values: object) -> np.ndarray:
+    try:
+        import torch
+
+        if isinstance(values, torch.Tensor):
+            values = values.detach().cpu().numpy()
+    except ImportError:  # pragma: no cover
+        pass
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"`{name}` must be a non-empty 1-D array; got shape {arr.shape}.")
+    return arr
+
+
+def line_plot(
+    x: Sequence[float],
+    series: Mapping[str, Sequence[float]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+    logx: bool = False,
+    logy: bool = False,
+    errors: Mapping[str, Sequence[float]] | None = None,
+    fits: Mapping[str, tuple[float, float]] | None = None,
+    hlines: Mapping[str, float] | None = None,
+):
+    """Several series against one x axis, with optional error bars, fitted power laws and levels.
+
+    Parameters
+    ----------
+    x : 1-D array
+    series : mapping label → 1-D array of the same length as x
+    xlabel, ylabel : str
+        Axis labels, with units where the quantity has them.
+    logx, logy : bool
+        Logarithmic axes.
+    errors : mapping label → 1-D array, optional
+        Symmetric error bars for the series of the same label.
+    fits : mapping label → (slope, intercept), optional
+        Draws y = exp(intercept)·x^slope as a dashed line (a fit in log–log coordinates).
+    hlines : mapping label → float, optional
+        Horizontal reference levels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    xs = _as_array("x", x)
+    with style():
+        fig, ax = plt.subplots()
+        for i, (label, ys) in enumerate(series.items()):
+            ys = _as_array(f"series[{label!r}]", ys)
+            if ys.shape != xs.shape:
+                raise ValueError(f"`series[{label!r}]` must have shape {xs.shape}; got {ys.shape}.")
+            colour, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
+            err = None if not errors or label not in errors else _as_array(f"errors[{label!r}]", errors[label])
+            ax.errorbar(xs, ys, yerr=err, color=colour, marker=marker, label=label, capsize=3)
+            if fits and label in fits:
+                slope, intercept = fits[label]
+                grid = np.geomspace(xs.min(), xs.max(), 50) if logx else np.linspace(xs.min(), xs.max(), 50)
+                ax.plot(grid, np.exp(intercept) * grid**slope, "--", color=colour, linewidth=1.3,
+                        label=f"fit: slope {slope:.2f}")
+        for j, (label, level) in enumerate((hlines or {}).items()):
+            ax.axhline(level, color="0.35", linestyle=":", linewidth=1.5, label=label)
+        if logx:
+            ax.set_xscale("log")
+        if logy:
+            ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title)
+        ax.legend(frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def curves_plot(
+    curves: Mapping[str, Sequence[float]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+    logy: bool = False,
+    start: int = 1,
+):
+    """Curves of possibly different lengths against their index (e.g. a quantity per epoch).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    with style():
+        fig, ax = plt.subplots()
+        for i, (label, ys) in enumerate(curves.items()):
+            ys = _as_array(f"curves[{label!r}]", ys)
+            ax.plot(np.arange(start, start + ys.size), ys, color=PALETTE[i % len(PALETTE)], label=label)
+        if logy:
+            ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title)
+        ax.legend(frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def histogram_plot(
+    values: Sequence[float],
+    *,
+    xlabel: str,
+    density: tuple[Sequence[float], Sequence[float]] | None = None,
+    density_label: str = "density",
+    bins: int = 40,
+    title: str | None = None,
+):
+    """A normalised histogram, optionally with a reference density curve (grid, values).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    vals = _as_array("values", values)
+    with style():
+        fig, ax = plt.subplots()
+        ax.hist(vals, bins=bins, density=True, color=PALETTE[5], edgecolor="white", label="measured")
+        if density is not None:
+            ax.plot(_as_array("density[0]", density[0]), _as_array("density[1]", density[1]),
+                    color=PALETTE[1], label=density_label)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("probability density")
+        if title:
+            ax.set_title(title)
+        ax.legend(frameon=False)
+        fig.tight_layout()
+    return fig
