@@ -7,9 +7,17 @@ Import as ``import lazylib as ll``. Modules are named after the mathematics they
 ``data``, ``plotting``, ``widgets`` and ``exercises``.
 """
 
-from . import data, exercises, plotting
+from . import data, exercises, notebook, plotting
 from .attacks import fgm_l2, flip_distance, gradient_step, pgd_l2
-from .lazy import deviation, lazy_radius, linearization, project_, value_bounds, value_extremiser
+from .lazy import (
+    deviation,
+    lazy_radius,
+    linearization,
+    project_,
+    switchable_neurons,
+    value_bounds,
+    value_extremiser,
+)
 from .metrics import PowerLawFit, accuracy, power_law_fit, robust_accuracy
 from .model import TwoLayerReLU, default_device, input_gradient, preactivations
 from .train import TrainHistory, logistic_loss, loss_gradient, train
@@ -31,6 +39,7 @@ __all__ = [
     "lazy_radius",
     "linearization",
     "logistic_loss",
+    "notebook",
     "loss_gradient",
     "pgd_l2",
     "plotting",
@@ -39,6 +48,7 @@ __all__ = [
     "preactivations",
     "project_",
     "robust_accuracy",
+    "switchable_neurons",
     "train",
     "value_bounds",
     "value_extremiser",

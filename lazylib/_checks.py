@@ -17,7 +17,9 @@ __all__: list[str] = []
 
 
 def _fail(exc: type[Exception], name: str, expected: str, got: Any) -> None:
-    raise exc(f"`{name}` must be {expected}; got {got}.")
+    # "must have shape …" and "must be on …" read as they are; everything else is "must be <expected>".
+    verb = "must" if expected.startswith(("have ", "be ")) else "must be"
+    raise exc(f"`{name}` {verb} {expected}; got {got}.")
 
 
 def model(name: str, value: Any) -> None:
@@ -95,14 +97,29 @@ def tensor(
 
 def inputs(name: str, value: Any, net: Any) -> torch.Tensor:
     """A batch of inputs (n, d) matching the model's input dimension, dtype and device."""
-    x = tensor(name, value, ndim=2, shape=(None, net.d), shape_text=f"(n, {net.d})")
+    # The device is checked before the values are read, so an input on another device is reported as such.
+    x = tensor(name, value, ndim=2, shape=(None, net.d), shape_text=f"(n, {net.d})", finite=False)
     if x.shape[0] == 0:
         _fail(ValueError, name, "a non-empty batch (n ≥ 1)", tuple(x.shape))
     if x.device != net.W.device:
         _fail(ValueError, name, f"be on the model's device ({net.W.device.type})", f"a tensor on {x.device.type}")
     if x.dtype != net.W.dtype:
         _fail(TypeError, name, f"have the model's dtype {net.W.dtype}", f"dtype {x.dtype}")
+    if not bool(torch.isfinite(x).all()):
+        _fail(ValueError, name, "finite (no NaN or inf)", "a tensor with NaN or inf entries")
     return x
+
+
+def device(name: str, value: Any) -> torch.device | None:
+    """None, a torch.device or a device string such as "cpu" or "cuda:0"."""
+    if value is None or isinstance(value, torch.device):
+        return value
+    if not isinstance(value, str):
+        _fail(TypeError, name, "a torch.device, a device string or None", repr(value))
+    try:
+        return torch.device(value)
+    except RuntimeError:
+        _fail(ValueError, name, "a valid device string such as 'cpu' or 'cuda'", repr(value))
 
 
 def labels(name: str, value: Any, x: torch.Tensor) -> torch.Tensor:
@@ -127,6 +144,8 @@ def budgets(name: str, value: Any) -> tuple[torch.Tensor, bool]:
     if isinstance(value, torch.Tensor):
         if value.ndim > 1:
             _fail(ValueError, name, "a number or a 1-D sequence of numbers ≥ 0", f"shape {tuple(value.shape)}")
+        if value.dtype.is_complex or value.dtype == torch.bool:
+            _fail(TypeError, name, "a number or a 1-D sequence of real numbers ≥ 0", f"dtype {value.dtype}")
         scalar = value.ndim == 0
         vals = value.detach().reshape(-1).to("cpu", torch.float64).tolist()
     elif isinstance(value, (Real,)) and not isinstance(value, bool):

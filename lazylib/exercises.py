@@ -1,1 +1,267 @@
-"""placeholder replaced below"""
+"""Self-checks for the book's exercises.
+
+Every computational exercise ends in a cell ``check("lazy-4.2", answer)``. The check compares the
+answer with a reference computed here (from the library, with the exercise's fixed seeds, or from a
+closed form), with a tolerance that fits the quantity, and answers "correct" or "not yet" with a hint
+that points at the idea without giving the number away. Answers of the wrong type or shape get a
+message saying what was expected.
+
+Examples
+--------
+>>> from lazylib.exercises import check
+>>> check("lazy-4.3", 4.0)
+lazy-4.3: correct.
+>>> check("lazy-4.3", "four")
+lazy-4.3: expected a number (a float or a one-element tensor); got str.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from numbers import Real
+from typing import Any, Callable
+
+import torch
+
+__all__ = ["check", "Feedback", "Exercise", "EXERCISES", "labels"]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The verdict of :func:`check`; shows as its message in a notebook, true when correct."""
+
+    label: str
+    correct: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __repr__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One checkable exercise.
+
+    Attributes
+    ----------
+    label : str
+        The key students pass to :func:`check` (chapter number and position, e.g. ``"lazy-4.2"``).
+    chapter : str
+        The notebook the exercise belongs to.
+    reference : callable
+        Computes the expected answer (a float or a 1-D tensor).
+    shape : tuple of int, or None
+        None for a scalar answer, else the expected shape of a tensor answer.
+    rtol, atol : float
+        Tolerance: ``|answer − reference| ≤ atol + rtol·|reference|`` entrywise.
+    hint : str
+        Shown on a wrong answer; never contains the answer.
+    """
+
+    label: str
+    chapter: str
+    reference: Callable[[], Any]
+    shape: tuple[int, ...] | None
+    rtol: float
+    atol: float
+    hint: str
+
+
+EXERCISES: dict[str, Exercise] = {}
+
+
+def _register(ex: Exercise) -> None:
+    EXERCISES[ex.label] = ex
+
+
+def labels() -> list[str]:
+    """Every registered exercise label, in book order."""
+    return list(EXERCISES)
+
+
+def _as_answer(ex: Exercise, answer: Any) -> torch.Tensor | str:
+    """The answer as a float64 tensor, or a message saying why it cannot be one."""
+    if ex.shape is None:
+        if isinstance(answer, torch.Tensor) and answer.numel() == 1:
+            answer = answer.item()
+        if isinstance(answer, bool) or not isinstance(answer, Real):
+            return f"expected a number (a float or a one-element tensor); got {type(answer).__name__}"
+        return torch.tensor(float(answer), dtype=torch.float64)
+    if isinstance(answer, (list, tuple)):
+        try:
+            answer = torch.tensor(answer, dtype=torch.float64)
+        except (TypeError, ValueError):
+            return f"expected numbers of shape {ex.shape}; got a {type(answer).__name__} that is not all numbers"
+    if not isinstance(answer, torch.Tensor):
+        try:
+            import numpy as np
+
+            if isinstance(answer, np.ndarray):
+                answer = torch.from_numpy(answer)
+        except ImportError:  # pragma: no cover
+            pass
+    if not isinstance(answer, torch.Tensor):
+        return f"expected a tensor or list of shape {ex.shape}; got {type(answer).__name__}"
+    if tuple(answer.shape) != ex.shape:
+        return f"expected shape {ex.shape}; got {tuple(answer.shape)}"
+    if answer.dtype.is_complex or answer.dtype == torch.bool:
+        return f"expected real numbers; got dtype {answer.dtype}"
+    return answer.detach().to("cpu", torch.float64)
+
+
+def check(label: str, answer: Any) -> Feedback:
+    """Check an exercise's answer; returns a :class:`Feedback` that displays its verdict.
+
+    Parameters
+    ----------
+    label : str
+        The exercise's label, as printed in the book (e.g. ``"lazy-4.2"``).
+    answer : float, list or torch.Tensor
+        The student's answer, in the form the exercise asks for.
+
+    Raises
+    ------
+    ValueError
+        For a label that names no exercise (the message lists the known labels of that chapter).
+    """
+    if not isinstance(label, str):
+        raise TypeError(f"`label` must be an exercise label such as 'lazy-4.1'; got {type(label).__name__}.")
+    if label not in EXERCISES:
+        prefix = label.split(".")[0]
+        near = [k for k in EXERCISES if k.startswith(prefix)] or list(EXERCISES)
+        raise ValueError(f"`label` must be a known exercise label, one of {near}; got {label!r}.")
+    ex = EXERCISES[label]
+    got = _as_answer(ex, answer)
+    if isinstance(got, str):
+        return Feedback(label, False, f"{label}: {got}.")
+    if not bool(torch.isfinite(got).all()):
+        return Feedback(label, False, f"{label}: the answer holds NaN or inf; expected finite numbers.")
+    ref = torch.as_tensor(ex.reference(), dtype=torch.float64)
+    ok = bool(((got - ref).abs() <= ex.atol + ex.rtol * ref.abs()).all())
+    if ok:
+        return Feedback(label, True, f"{label}: correct.")
+    return Feedback(label, False, f"{label}: not yet. Hint: {ex.hint}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Chapter 1: introduction
+
+
+@lru_cache(maxsize=1)
+def _intro_setting():
+    """The network and test data of chapter 1 (seed 1, d = 784, m = 1000, C₀ = 10), trained once."""
+    from .data import mnist_pair
+    from .model import TwoLayerReLU
+    from .train import train
+
+    x_train, y_train, x_test, y_test = mnist_pair((0, 1), size=28, unit_norm=True)
+    net = TwoLayerReLU(784, 1000, generator=torch.Generator().manual_seed(1))
+    train(net, x_train, y_train, lr=2.0, epochs=40, C0=10.0, progress=False)
+    return net, x_test, y_test
+
+
+def _intro_median_flip() -> float:
+    from .attacks import flip_distance
+
+    net, x_test, _ = _intro_setting()
+    return float(flip_distance(net, x_test).median())
+
+
+def _intro_robust_at_one_over_sqrt_d() -> float:
+    from .metrics import robust_accuracy
+
+    net, x_test, y_test = _intro_setting()
+    return float(robust_accuracy(net, x_test, y_test, 1 / math.sqrt(784)))
+
+
+_register(Exercise(
+    label="intro-1.1",
+    chapter="01_introduction",
+    reference=lambda: 7.0 / 5.0,
+    shape=None,
+    rtol=1e-6,
+    atol=1e-9,
+    hint="move x along −sign(f)·w/‖w‖; f changes by ‖w‖ per unit of distance, and it must lose |f(x)|.",
+))
+
+_register(Exercise(
+    label="intro-1.2",
+    chapter="01_introduction",
+    reference=_intro_median_flip,
+    shape=None,
+    rtol=1e-3,
+    atol=1e-6,
+    hint="use ll.flip_distance on the chapter's network and all test images, then torch.median "
+         "(the median of the 200 distances, not the mean).",
+))
+
+_register(Exercise(
+    label="intro-1.3",
+    chapter="01_introduction",
+    reference=_intro_robust_at_one_over_sqrt_d,
+    shape=None,
+    rtol=0.0,
+    atol=1e-9,
+    hint="ll.robust_accuracy with attack='gradient' takes ε directly; ε = 1/√d with d = 784. A point "
+         "counts only if it is correctly classified and its flip distance exceeds ε.",
+))
+
+
+# ----------------------------------------------------------------------------------------------
+# Chapter 4: the lazy regime
+
+
+def _switchable_expected() -> float:
+    m, C0 = 1600, 10.0
+    R = C0 / math.sqrt(m)
+    return m * math.erf(R / math.sqrt(2.0))
+
+
+_register(Exercise(
+    label="lazy-4.1",
+    chapter="04_lazy_regime",
+    reference=lambda: 0.5 * 40 * 1.0,
+    shape=None,
+    rtol=1e-6,
+    atol=1e-9,
+    hint="bound the loss gradient of one neuron by α‖x‖ (|ℓ'| ≤ 1), then add up the T steps; "
+         "C₀ is the bound on ‖w_s − w_{s,0}‖ multiplied by √m.",
+))
+
+_register(Exercise(
+    label="lazy-4.2",
+    chapter="04_lazy_regime",
+    reference=_switchable_expected,
+    shape=None,
+    rtol=5e-3,
+    atol=0.0,
+    hint="for a unit-norm x, w_{s,0}ᵀx is a standard normal; a neuron is switchable when it lies in "
+         "[−R, R] with R = C₀/√m, and P(|Z| ≤ R) = erf(R/√2). Multiply by the number of neurons.",
+))
+
+_register(Exercise(
+    label="lazy-4.3",
+    chapter="04_lazy_regime",
+    reference=lambda: 4.0,
+    shape=None,
+    rtol=1e-4,
+    atol=1e-6,
+    hint="every row moved by the same vector; compute its norm, compare with R, and note that the "
+         "projection shortens each row's displacement to length R along the same direction.",
+))
+
+_register(Exercise(
+    label="lazy-4.4",
+    chapter="04_lazy_regime",
+    reference=lambda: 0.5,
+    shape=None,
+    rtol=0.0,
+    atol=0.01,
+    hint="in the mean-field scaling each neuron's gradient has size about 1/m and the step size is m·η, "
+         "so how far a neuron moves does not depend on m; multiply by √m.",
+))

@@ -19,6 +19,7 @@ __all__ = [
     "value_bounds",
     "value_extremiser",
     "linearization",
+    "switchable_neurons",
 ]
 
 
@@ -206,3 +207,33 @@ def linearization(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
         active0 = (x @ model.W0.T > 0).to(x.dtype)
         return (active0 * (x @ model.W.T)) @ model.a * model.output_scale
+
+
+def switchable_neurons(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> torch.Tensor:
+    """Per input, the number of neurons whose activation can change somewhere in the lazy ball.
+
+    Neuron s can switch at x for some W ∈ B_{2,∞}(W₀, R) exactly when |w_{s,0}ᵀx| ≤ R‖x‖ (moving w_s
+    by at most R changes w_sᵀx by at most R‖x‖). For a unit-norm x and random W₀ the expected count
+    is m·P(|Z| ≤ R) = m·erf(R/√2) ≈ 0.8·C₀√m for small R.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,), integer counts (int64).
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(4, 30, generator=torch.Generator().manual_seed(0))
+    >>> ll.switchable_neurons(net, torch.ones(2, 4), 0.0).tolist()
+    [0, 0]
+
+    Notes
+    -----
+    Book: Proposition ``prop-linearization-gap`` (chapter 4) and Lemma B (chapter 7).
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    radius = _checks.number("radius", radius, minimum=0.0)
+    with torch.no_grad():
+        z0 = (x @ model.W0.T).abs()
+        return (z0 <= radius * torch.linalg.vector_norm(x, dim=1, keepdim=True)).sum(dim=1)

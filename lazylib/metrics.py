@@ -12,7 +12,7 @@ from typing import NamedTuple, Sequence
 import torch
 
 from . import _checks
-from .attacks import flip_distance, pgd_l2
+from .attacks import _clip_range, flip_distance, pgd_l2
 from .model import TwoLayerReLU
 
 __all__ = ["accuracy", "robust_accuracy", "power_law_fit", "PowerLawFit"]
@@ -87,6 +87,12 @@ def robust_accuracy(
     y = _checks.labels("y", y, x)
     eps_t, scalar = _checks.budgets("eps", eps)
     attack = _checks.choice("attack", attack, ("gradient", "pgd"))
+    # The PGD settings are checked whatever the attack, so a bad argument is never silently ignored.
+    steps = _checks.positive_int("steps", steps)
+    if step_size is not None:
+        _checks.number("step_size", step_size, minimum=0.0)
+    _checks.generator("generator", generator)
+    _clip_range(clip, x)
     yf = y.to(x.dtype)
     with torch.no_grad():
         correct = yf * model(x) > 0
@@ -95,7 +101,6 @@ def robust_accuracy(
             robust = correct.cpu()[None, :] & (dist[None, :] > eps_t[:, None])
             result = robust.to(torch.float64).mean(dim=1)
         else:
-            steps = _checks.positive_int("steps", steps)
             values = []
             for e in eps_t.tolist():
                 adv = pgd_l2(model, x, y, e, steps=steps, step_size=step_size, clip=clip, generator=generator)
@@ -131,8 +136,13 @@ def power_law_fit(x: Sequence[float] | torch.Tensor, y: Sequence[float] | torch.
     >>> round(fit.slope, 6), round(fit.slope_stderr, 6)
     (0.5, 0.0)
     """
-    xs = torch.as_tensor(x, dtype=torch.float64).detach().cpu() if not isinstance(x, torch.Tensor) else x.detach().to("cpu", torch.float64)
-    ys = torch.as_tensor(y, dtype=torch.float64).detach().cpu() if not isinstance(y, torch.Tensor) else y.detach().to("cpu", torch.float64)
+    converted = []
+    for name, v in (("x", x), ("y", y)):
+        try:
+            converted.append(torch.as_tensor(v, dtype=torch.float64).detach().cpu() if not isinstance(v, torch.Tensor) else v.detach().to("cpu", torch.float64))
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"`{name}` must be a 1-D sequence of at least 3 positive numbers; got {type(v).__name__}.") from None
+    xs, ys = converted
     for name, v in (("x", xs), ("y", ys)):
         if v.ndim != 1 or v.numel() < 3:
             raise ValueError(f"`{name}` must be a 1-D sequence of at least 3 positive numbers; got shape {tuple(v.shape)}.")

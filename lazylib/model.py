@@ -89,7 +89,7 @@ class TwoLayerReLU(nn.Module):
             "output_scale", output_scale, minimum=0.0, strict=True
         )
         dtype = dtype or torch.get_default_dtype()
-        device = torch.device(device) if device is not None else torch.device("cpu")
+        device = _checks.device("device", device) or torch.device("cpu")
         if generator is not None and generator.device.type != "cpu":
             raise ValueError(f"`generator` must be a CPU generator; got one on {generator.device.type}.")
         w0 = torch.randn(m, d, generator=generator, dtype=torch.float64)

@@ -11,7 +11,7 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["PALETTE", "MARKERS", "style", "line_plot", "histogram_plot", "curves_plot"]
+__all__ = ["PALETTE", "MARKERS", "style", "line_plot", "histogram_plot", "curves_plot", "image_grid"]
 
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
@@ -37,14 +37,22 @@ _RC = {
 
 @contextmanager
 def style() -> Iterator[None]:
-    """Context in which figures use the book's style (font sizes, palette, grid)."""
-    import matplotlib.pyplot as plt
+    """Context in which figures use the book's style (font sizes, palette, grid).
+
+    Only the style's own settings are changed and restored; unlike ``matplotlib.rc_context`` this
+    leaves the backend's state alone, so notebook front ends keep showing figures.
+    """
+    import matplotlib
     from cycler import cycler
 
     rc = dict(_RC)
     rc["axes.prop_cycle"] = cycler(color=PALETTE)
-    with plt.rc_context(rc):
+    saved = {key: matplotlib.rcParams[key] for key in rc}
+    matplotlib.rcParams.update(rc)
+    try:
         yield
+    finally:
+        matplotlib.rcParams.update(saved)
 
 
 def _as_array(name: str, values: object) -> np.ndarray:
@@ -189,5 +197,54 @@ def histogram_plot(
         if title:
             ax.set_title(title)
         ax.legend(frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def image_grid(
+    images: Sequence[Sequence[float]],
+    titles: Sequence[str],
+    *,
+    ncols: int | None = None,
+    diverging: Sequence[bool] | None = None,
+):
+    """Flattened square images side by side, each with a title.
+
+    Parameters
+    ----------
+    images : sequence of 1-D arrays of length size² (or a 2-D array, one image per row)
+    titles : sequence of str, one per image
+    ncols : int, optional
+        Images per row (default: all in one row).
+    diverging : sequence of bool, optional
+        Per image: draw with a diverging colour map centred at 0 (for perturbations) instead of grey.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    arrays = [_as_array(f"images[{i}]", im) for i, im in enumerate(images)]
+    if len(titles) != len(arrays):
+        raise ValueError(f"`titles` must have one title per image ({len(arrays)}); got {len(titles)}.")
+    size = int(round(np.sqrt(arrays[0].size)))
+    if any(a.size != size * size for a in arrays):
+        raise ValueError(f"`images` must all be flattened square images of the same size; got sizes {[a.size for a in arrays]}.")
+    ncols = ncols or len(arrays)
+    nrows = int(np.ceil(len(arrays) / ncols))
+    div = list(diverging) if diverging is not None else [False] * len(arrays)
+    with style():
+        fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.8 * nrows), squeeze=False)
+        for ax in axes.ravel():
+            ax.axis("off")
+        for ax, arr, title, is_div in zip(axes.ravel(), arrays, titles, div):
+            img = arr.reshape(size, size)
+            if is_div:
+                lim = float(np.abs(img).max()) or 1.0
+                ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim)
+            else:
+                ax.imshow(img, cmap="gray_r")
+            ax.set_title(title, fontsize=11)
         fig.tight_layout()
     return fig

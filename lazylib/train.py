@@ -176,6 +176,8 @@ def train(
     constraint = _checks.choice("constraint", constraint, ("project", "stop"))
     project_every = _checks.choice("project_every", project_every, ("step", "epoch"))
     _checks.generator("generator", generator)
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"`progress` must be True, False or None; got {progress!r}.")
     if C0 is not None and radius is not None:
         raise ValueError(f"`C0` and `radius` must not both be given; got C0={C0!r} and radius={radius!r}.")
     R = lazy_radius(model.m, C0) if C0 is not None else (

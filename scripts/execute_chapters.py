@@ -1,0 +1,53 @@
+"""Re-execute the book's chapters in place, top to bottom, each in a fresh kernel.
+
+Usage: python scripts/execute_chapters.py [NOTEBOOK ...]   (default: every chapter in book/)
+Progress bars are switched off (LAZYLIB_PROGRESS=0) so the saved outputs hold none; the time each
+chapter took is printed here, never saved into the notebook.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def chapters(args: list[str]) -> list[pathlib.Path]:
+    if args:
+        return [pathlib.Path(a).resolve() for a in args]
+    return sorted(p for p in (ROOT / "book").glob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def execute(path: pathlib.Path) -> float:
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    elapsed = time.perf_counter() - start
+    nb.metadata.pop("widgets", None)
+    nbformat.write(nb, path)
+    return elapsed
+
+
+def main(argv: list[str]) -> int:
+    os.environ["LAZYLIB_PROGRESS"] = "0"
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    total = 0.0
+    for path in chapters(argv):
+        seconds = execute(path)
+        total += seconds
+        print(f"executed {path.relative_to(ROOT)} in {seconds:.1f} s", flush=True)
+    print(f"all chapters: {total:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
