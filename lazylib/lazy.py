@@ -78,7 +78,7 @@ def project_(model: TwoLayerReLU, radius: float) -> TwoLayerReLU:
     >>> import torch, lazylib as ll
     >>> net = ll.TwoLayerReLU(3, 10, generator=torch.Generator().manual_seed(0))
     >>> with torch.no_grad():
-    ...     net.W.add_(1.0)
+    ...     _ = net.W.add_(1.0)
     >>> ll.deviation(ll.project_(net, 0.5)) <= 0.5 + 1e-6
     True
 
