@@ -11,6 +11,8 @@ _durations: dict[str, float] = collections.defaultdict(float)
 def pytest_configure(config):
     # Notebooks must show no progress bars; the saved outputs were made the same way.
     os.environ["LAZYLIB_PROGRESS"] = "0"
+    # Explorers show their default figure, as in the saved outputs.
+    os.environ["LAZYLIB_WIDGETS"] = "static"
 
 
 def pytest_runtest_logreport(report):

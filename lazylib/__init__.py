@@ -7,7 +7,7 @@ Import as ``import lazylib as ll``. Modules are named after the mathematics they
 ``data``, ``plotting``, ``widgets`` and ``exercises``.
 """
 
-from . import data, exercises, notebook, plotting
+from . import data, exercises, notebook, plotting, widgets
 from .attacks import fgm_l2, flip_distance, gradient_step, pgd_l2
 from .lazy import (
     deviation,
@@ -52,5 +52,6 @@ __all__ = [
     "train",
     "value_bounds",
     "value_extremiser",
+    "widgets",
     "__version__",
 ]

@@ -1,7 +1,8 @@
 """Re-execute the book's chapters in place, top to bottom, each in a fresh kernel.
 
 Usage: python scripts/execute_chapters.py [NOTEBOOK ...]   (default: every chapter in book/)
-Progress bars are switched off (LAZYLIB_PROGRESS=0) so the saved outputs hold none; the time each
+Progress bars are switched off (LAZYLIB_PROGRESS=0) and explorers show their default figure
+(LAZYLIB_WIDGETS=static), so the saved outputs hold neither; the time each
 chapter took is printed here, never saved into the notebook.
 """
 
@@ -39,6 +40,7 @@ def execute(path: pathlib.Path) -> float:
 
 def main(argv: list[str]) -> int:
     os.environ["LAZYLIB_PROGRESS"] = "0"
+    os.environ["LAZYLIB_WIDGETS"] = "static"
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     total = 0.0
     for path in chapters(argv):

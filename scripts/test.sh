@@ -3,7 +3,7 @@
 # fresh kernel and compared with its saved outputs (strict nbval), and the book build with warnings
 # as errors. Sets up .venv from requirements.txt on the first run.
 source "$(dirname "$0")/_env.sh"
-export LAZYLIB_PROGRESS=0
+export LAZYLIB_PROGRESS=0 LAZYLIB_WIDGETS=static
 
 echo "== 1/3 library tests (pytest tests/ and doctests) =="
 MPLBACKEND=Agg python -m pytest tests --doctest-modules lazylib -q -p no:cacheprovider
