@@ -7,7 +7,7 @@ Import as ``import lazylib as ll``. Modules are named after the mathematics they
 ``data``, ``plotting``, ``widgets`` and ``exercises``.
 """
 
-from . import data, exercises, notebook, plotting, widgets
+from . import data, exercises, lemmas, notebook, plotting, widgets
 from .attacks import fgm_l2, flip_distance, gradient_step, pgd_l2
 from .lazy import (
     deviation,
@@ -32,6 +32,7 @@ __all__ = [
     "default_device",
     "deviation",
     "exercises",
+    "lemmas",
     "fgm_l2",
     "flip_distance",
     "gradient_step",
