@@ -63,7 +63,10 @@ def _as_array(name: str, values: object) -> np.ndarray:
             values = values.detach().cpu().numpy()
     except ImportError:  # pragma: no cover
         pass
-    arr = np.asarray(values, dtype=float)
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a 1-D array of numbers; got {type(values).__name__} holding non-numbers.") from None
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"`{name}` must be a non-empty 1-D array; got shape {arr.shape}.")
     return arr
@@ -106,6 +109,14 @@ def line_plot(
     import matplotlib.pyplot as plt
 
     xs = _as_array("x", x)
+    for name, mapping in (("series", series), ("errors", errors), ("fits", fits), ("hlines", hlines)):
+        if mapping is not None and not isinstance(mapping, Mapping):
+            raise TypeError(f"`{name}` must be a mapping from labels to values; got {type(mapping).__name__}.")
+    if not series:
+        raise ValueError("`series` must hold at least one series; got an empty mapping.")
+    for label, err in (errors or {}).items():
+        if _as_array(f"errors[{label!r}]", err).shape != xs.shape:
+            raise ValueError(f"`errors[{label!r}]` must have shape {xs.shape}, like x; got {np.shape(err)}.")
     with style():
         fig, ax = plt.subplots()
         for i, (label, ys) in enumerate(series.items()):
@@ -226,6 +237,8 @@ def image_grid(
     import matplotlib.pyplot as plt
 
     arrays = [_as_array(f"images[{i}]", im) for i, im in enumerate(images)]
+    if not arrays:
+        raise ValueError("`images` must hold at least one image; got none.")
     if len(titles) != len(arrays):
         raise ValueError(f"`titles` must have one title per image ({len(arrays)}); got {len(titles)}.")
     size = int(round(np.sqrt(arrays[0].size)))
