@@ -17,7 +17,7 @@ python -m pytest --nbval --nbval-current-env -p no:cacheprovider -q book/*.ipynb
 
 echo "== 4/5 book build (warnings are errors) =="
 rm -rf _build/html
-bash scripts/build_book.sh -W -n --keep-going --quiet
+bash scripts/build_book.sh -W --keep-going --quiet
 
 echo "== 5/5 the built book in a headless browser =="
 source scripts/browser_deps.sh
