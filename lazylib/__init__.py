@@ -22,6 +22,30 @@ from .metrics import PowerLawFit, accuracy, power_law_fit, robust_accuracy
 from .model import TwoLayerReLU, default_device, input_gradient, preactivations
 from .train import TrainHistory, logistic_loss, loss_gradient, train
 
+# Part I (chapters 2-3): linear classifiers, confidence intervals, Lipschitz certificates, random networks.
+from . import estimation, linear, lipschitz, random_networks
+from .estimation import binomial_interval, interval_coverage
+from .linear import (
+    boundary_distance,
+    least_squares_classifier,
+    linear_network,
+    linear_robust_accuracy,
+    linear_worst_perturbation,
+    random_linear_distance_cdf,
+    random_linear_distance_density,
+    random_linear_distance_mean,
+)
+from .lipschitz import certified_radius, certified_robust_accuracy, lipschitz_bound
+from .random_networks import (
+    InitEnsemble,
+    RayLinearization,
+    gradient_norm_moments,
+    init_ensemble,
+    linear_flip_prediction,
+    output_normal_bound,
+    ray_linearization,
+)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -54,5 +78,30 @@ __all__ = [
     "value_bounds",
     "value_extremiser",
     "widgets",
+    # Part I (chapters 2-3)
+    "InitEnsemble",
+    "RayLinearization",
+    "binomial_interval",
+    "boundary_distance",
+    "certified_radius",
+    "certified_robust_accuracy",
+    "estimation",
+    "gradient_norm_moments",
+    "init_ensemble",
+    "interval_coverage",
+    "least_squares_classifier",
+    "linear",
+    "linear_flip_prediction",
+    "linear_network",
+    "linear_robust_accuracy",
+    "linear_worst_perturbation",
+    "lipschitz",
+    "lipschitz_bound",
+    "output_normal_bound",
+    "random_linear_distance_cdf",
+    "random_linear_distance_density",
+    "random_linear_distance_mean",
+    "random_networks",
+    "ray_linearization",
     "__version__",
 ]

@@ -265,3 +265,139 @@ _register(Exercise(
     hint="in the mean-field scaling each neuron's gradient has size about 1/m and the step size is m·η, "
          "so how far a neuron moves does not depend on m; multiply by √m.",
 ))
+
+
+# ----------------------------------------------------------------------------------------------
+# Chapter 2: robust loss and robust error (labels robust-2.k)
+
+
+@lru_cache(maxsize=1)
+def _robust_least_squares_accuracy() -> float:
+    """Exact robust accuracy at ε = 0.25 of the ridge least-squares classifier on MNIST 0 vs 1 (28×28, unit norm)."""
+    from .data import mnist_pair
+    from .linear import least_squares_classifier, linear_robust_accuracy
+
+    x_train, y_train, x_test, y_test = mnist_pair((0, 1), size=28, unit_norm=True, dtype=torch.float64)
+    w = least_squares_classifier(x_train, y_train, ridge=1.0)
+    return float(linear_robust_accuracy(w, x_test, y_test, 0.25))
+
+
+_register(Exercise(
+    label="robust-2.1",
+    chapter="02_robust_error",
+    reference=lambda: 2.0 / 3.0,
+    shape=None,
+    rtol=1e-6,
+    atol=1e-9,
+    hint="the worst perturbation of norm ε lowers the margin y(wᵀx + b) by exactly ε‖w‖; the point stays "
+         "robust as long as the margin minus that amount is positive.",
+))
+
+_register(Exercise(
+    label="robust-2.2",
+    chapter="02_robust_error",
+    reference=_robust_least_squares_accuracy,
+    shape=None,
+    rtol=0.0,
+    atol=1e-9,
+    hint="use ll.least_squares_classifier(x_train, y_train, ridge=1.0) on the 28×28 unit-norm images in "
+         "float64, then ll.linear_robust_accuracy on the test images with eps=0.25 (no attack is needed).",
+))
+
+_register(Exercise(
+    label="robust-2.3",
+    chapter="02_robust_error",
+    reference=lambda: 2.0 * math.exp(math.lgamma(200.0) - math.lgamma(200.5)) / math.sqrt(math.pi),
+    shape=None,
+    rtol=1e-6,
+    atol=0.0,
+    hint="D = ‖x‖·|u₁| with u uniform on the sphere; E|u₁| = Γ(d/2)/(√π Γ((d+1)/2)). Use math.lgamma "
+         "(Γ itself overflows) and do not forget the factor ‖x‖.",
+))
+
+_register(Exercise(
+    label="robust-2.4",
+    chapter="02_robust_error",
+    reference=lambda: 1.0 - 0.025 ** (1.0 / 200.0),
+    shape=None,
+    rtol=1e-6,
+    atol=0.0,
+    hint="with k = 0 the upper Clopper–Pearson bound is the p at which seeing no event at all has "
+         "probability α/2: solve (1 − p)^n = α/2.",
+))
+
+_register(Exercise(
+    label="robust-2.5",
+    chapter="02_robust_error",
+    reference=lambda: float(math.ceil(math.log(2.0 / 0.05) / (2.0 * 0.01**2))),
+    shape=None,
+    rtol=0.0,
+    atol=0.5,
+    hint="the Hoeffding half-width is √(log(2/α)/(2n)); set it equal to the target and solve for n, "
+         "then round up to a whole number of test points.",
+))
+
+
+# ----------------------------------------------------------------------------------------------
+# Chapter 3: random two-layer ReLU networks (labels random-3.k)
+
+
+@lru_cache(maxsize=1)
+def _random_single_step_fraction() -> float:
+    """Fraction of 300 unit inputs whose sign one step of length 1/√d flips (d = 400, m = 2000, seeds 11, 12)."""
+    from .attacks import gradient_step
+    from .data import sphere
+    from .model import TwoLayerReLU, input_gradient
+
+    d = 400
+    net = TwoLayerReLU(d, 2000, generator=torch.Generator().manual_seed(11))
+    x, _ = sphere(300, d, generator=torch.Generator().manual_seed(12))
+    with torch.no_grad():
+        f = net(x)
+        eta = -torch.sign(f) / math.sqrt(d) / input_gradient(net, x).norm(dim=1)
+        return float((torch.sign(net(gradient_step(net, x, eta))) != torch.sign(f)).to(torch.float64).mean())
+
+
+_register(Exercise(
+    label="random-3.1",
+    chapter="03_random_networks",
+    reference=lambda: 2.0**4 * (0.75 + 0.75 / 10),
+    shape=None,
+    rtol=1e-6,
+    atol=0.0,
+    hint="expand (Σ_s X_s)⁴ for independent, symmetric X_s: only the terms X_s⁴ and X_s²X_t² survive, "
+         "and E relu(Z)⁴ is half of E Z⁴. Mind the factor m^{-2} and the scale ‖x‖⁴.",
+))
+
+_register(Exercise(
+    label="random-3.2",
+    chapter="03_random_networks",
+    reference=lambda: 51.0,
+    shape=None,
+    rtol=0.0,
+    atol=0.5,
+    hint="the squared relative spread of ‖∇f‖² is 2/d + (1 + 2/d)/m; require it to be at most 0.2² "
+         "and solve for the smallest whole m.",
+))
+
+_register(Exercise(
+    label="random-3.3",
+    chapter="03_random_networks",
+    reference=_random_single_step_fraction,
+    shape=None,
+    rtol=0.0,
+    atol=1e-9,
+    hint="take η = −sign f(x)·(1/√d)/‖∇f(x)‖ for each input (so the step has length exactly 1/√d), use "
+         "ll.gradient_step, and count the inputs whose sign changed (a zero counts as a change).",
+))
+
+_register(Exercise(
+    label="random-3.4",
+    chapter="03_random_networks",
+    reference=lambda: 1000.0 * math.atan(0.1) / math.pi,
+    shape=None,
+    rtol=1e-6,
+    atol=0.0,
+    hint="a neuron switches by distance t when z and z + t·c have opposite signs; for independent standard "
+         "normals z, c the pair (z, c) is rotation invariant, so compute the angle of the region.",
+))

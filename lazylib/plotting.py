@@ -261,3 +261,97 @@ def image_grid(
             ax.set_title(title, fontsize=11)
         fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Part I (chapters 2-3)
+
+__all__ += ["band_plot"]
+
+
+def band_plot(
+    x: Sequence[float],
+    series: Mapping[str, Sequence[float]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    bands: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None,
+    title: str | None = None,
+    logx: bool = False,
+    logy: bool = False,
+    hlines: Mapping[str, float] | None = None,
+    step: bool = False,
+):
+    """Several series against one x axis, each with an optional shaded band (e.g. a confidence interval).
+
+    Parameters
+    ----------
+    x : 1-D array
+    series : mapping label → 1-D array of the same length as x
+    xlabel, ylabel : str
+        Axis labels, with units where the quantity has them.
+    bands : mapping label → (low, high), optional
+        Lower and upper edges of a shaded band for the series of the same label (need not be
+        symmetric about it).
+    logx, logy : bool
+        Logarithmic axes.
+    hlines : mapping label → float, optional
+        Horizontal reference levels.
+    step : bool
+        Draw the series as step functions (for quantities that change only at the x values, such as
+        an empirical accuracy against a budget).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> fig = ll.plotting.band_plot([0, 1, 2], {"a": [1.0, 0.5, 0.2]}, bands={"a": ([0.9, 0.4, 0.1], [1.0, 0.6, 0.3])},
+    ...                             xlabel="budget", ylabel="accuracy")
+    >>> len(fig.axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+
+    xs = _as_array("x", x)
+    if not isinstance(series, Mapping) or not series:
+        raise TypeError(f"`series` must be a non-empty mapping label → 1-D array; got {type(series).__name__}.")
+    bands = dict(bands or {})
+    unknown = [k for k in bands if k not in series]
+    if unknown:
+        raise ValueError(f"`bands` must name series that exist ({list(series)}); got {unknown}.")
+    with style():
+        fig, ax = plt.subplots()
+        for i, (label, ys) in enumerate(series.items()):
+            ys = _as_array(f"series[{label!r}]", ys)
+            if ys.shape != xs.shape:
+                raise ValueError(f"`series[{label!r}]` must have shape {xs.shape}; got {ys.shape}.")
+            colour, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
+            where = "post" if step else None
+            if step:
+                ax.step(xs, ys, where="post", color=colour, label=label)
+            else:
+                ax.plot(xs, ys, color=colour, marker=marker, label=label)
+            if label in bands:
+                low, high = bands[label]
+                low = _as_array(f"bands[{label!r}][0]", low)
+                high = _as_array(f"bands[{label!r}][1]", high)
+                if low.shape != xs.shape or high.shape != xs.shape:
+                    raise ValueError(f"`bands[{label!r}]` must hold two arrays of shape {xs.shape}; "
+                                     f"got {low.shape} and {high.shape}.")
+                ax.fill_between(xs, low, high, color=colour, alpha=0.2, linewidth=0, step=where)
+        for label, level in (hlines or {}).items():
+            ax.axhline(level, color="0.35", linestyle=":", linewidth=1.5, label=label)
+        if logx:
+            ax.set_xscale("log")
+        if logy:
+            ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title)
+        ax.legend(frameon=False)
+        fig.tight_layout()
+    return fig

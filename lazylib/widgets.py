@@ -150,3 +150,135 @@ def lazy_ball_figure(m: int = 400, C0: float = 10.0, d: int = 100, seed: int = 0
         ax.legend(frameon=False, fontsize=9)
         fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Part I (chapters 2-3)
+
+__all__ += ["random_linear_figure", "random_network_figure"]
+
+
+def random_linear_figure(d: int = 100, eps: float = 0.05, seed: int = 0):
+    """Distances from 2000 unit inputs to the boundary of one random linear classifier in dimension d.
+
+    A histogram of |wᵀx|/‖w‖ for x uniform on the unit sphere and w ~ N(0, I_d), the part within ε
+    (the points a perturbation of norm ε flips) in a second colour, and the exact density of
+    Proposition ``prop-random-linear``. The title compares the measured robust accuracy at ε with the
+    exact one. Used by chapter 2's explorer.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from . import _checks
+    from .data import sphere
+    from .linear import boundary_distance, random_linear_distance_cdf, random_linear_distance_density
+    from .plotting import PALETTE, style
+
+    d = _checks.positive_int("d", d, minimum=2)
+    eps = _checks.number("eps", eps, minimum=0.0)
+    seed = _checks.positive_int("seed", seed, minimum=0)
+    g = torch.Generator().manual_seed(seed)
+    x, _ = sphere(2000, d, generator=g, dtype=torch.float64)
+    w = torch.randn(d, generator=g, dtype=torch.float64)
+    dist = boundary_distance(w, x)
+    measured = float((dist > eps).to(torch.float64).mean())
+    exact = 1.0 - float(random_linear_distance_cdf(eps, d))
+    upper = min(1.0, max(1.3 * eps, float(torch.quantile(dist, 0.995))))
+    grid = torch.linspace(0.0, upper, 300, dtype=torch.float64)
+    bins = torch.linspace(0.0, upper, 41, dtype=torch.float64).numpy()
+    with style():
+        fig, ax = plt.subplots()
+        ax.hist([dist[dist <= eps].numpy(), dist[dist > eps].numpy()], bins=bins, stacked=True, density=True,
+                color=[PALETTE[1], PALETTE[5]], edgecolor="white",
+                label=[r"flipped by a perturbation of norm $\varepsilon$", "robust at this budget"])
+        ax.plot(grid.numpy(), random_linear_distance_density(grid, d).numpy(), color=PALETTE[6],
+                label="exact density")
+        ax.axvline(eps, color="0.3", linestyle="--", linewidth=1.5)
+        ax.set_xlim(0.0, upper)
+        ax.set_xlabel(r"distance to the boundary $|w^\top x|/\|w\|$ (inputs of norm 1)")
+        ax.set_ylabel("probability density")
+        ax.set_title(f"d = {d}, ε = {eps:g}: robust accuracy {measured:.3f} (exact {exact:.3f})")
+        ax.legend(frameon=False, fontsize=10)
+        fig.tight_layout()
+    return fig
+
+
+def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
+    """The single-step attack on random two-layer ReLU networks of input dimension d and width m.
+
+    Left: for five unit inputs, sign f(x)·f(x + t·u) along the gradient ray u = −sign f(x)∇f/‖∇f‖
+    (solid) and its linear prediction |f(x)| − t‖∇f(x)‖ (dashed), against t√d. Right: the exact flip
+    distance t* (``flip_distance``) times √d for 20 inputs on each of 20 independent networks, with
+    the density of the distance to the boundary of a random linear classifier (√d|u₁|, chapter 2),
+    which the linear prediction follows for wide networks. Used by chapter 3's explorer.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from . import _checks
+    from .attacks import flip_distance
+    from .data import sphere
+    from .estimation import _betainc_inverse
+    from .linear import random_linear_distance_density
+    from .model import TwoLayerReLU, input_gradient
+    from .plotting import PALETTE, style
+
+    d = _checks.positive_int("d", d, minimum=2)
+    m = _checks.positive_int("m", m)
+    seed = _checks.positive_int("seed", seed, minimum=0)
+    g = torch.Generator().manual_seed(seed)
+    root_d = math.sqrt(d)
+    nets, xs, dists = [], [], []
+    for _ in range(20):
+        net = TwoLayerReLU(d, m, generator=g, dtype=torch.float64)
+        x, _ = sphere(20, d, generator=g, dtype=torch.float64)
+        nets.append(net)
+        xs.append(x)
+        dists.append(flip_distance(net, x))
+    scaled = torch.cat(dists) * root_d
+    finite = scaled[torch.isfinite(scaled)]
+    never = 1.0 - finite.numel() / scaled.numel()
+    limit_median = math.sqrt(float(_betainc_inverse(0.5, (d - 1) / 2, 0.5))) * root_d
+    net, x = nets[0], xs[0][:5]
+    with torch.no_grad():
+        f0 = net(x)
+        grad = input_gradient(net, x)
+        gnorm = grad.norm(dim=1)
+        u = -torch.sign(f0)[:, None] * grad / gnorm.clamp_min(1e-300)[:, None]
+        tau = torch.linspace(0.0, 3.0, 301, dtype=torch.float64)
+        path = x[:, None, :] + (tau / root_d)[None, :, None] * u[:, None, :]
+        along = torch.sign(f0)[:, None] * net(path.reshape(-1, d)).reshape(5, -1)
+    with style():
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.3))
+        for i in range(5):
+            colour = PALETTE[i % len(PALETTE)]
+            ax1.plot(tau.numpy(), along[i].numpy(), color=colour)
+            ax1.plot(tau.numpy(), (f0[i].abs() - tau / root_d * gnorm[i]).numpy(), "--", color=colour, linewidth=1.2)
+        ax1.axhline(0.0, color="0.3", linewidth=1.0)
+        ax1.set_ylim(-1.5, float(f0.abs().max()) * 1.15 + 0.05)
+        ax1.set_xlabel(r"distance along the ray $\times\sqrt{d}$ (inputs of norm 1)")
+        ax1.set_ylabel(r"$\mathrm{sign}\,f(x)\cdot f(x + t u)$")
+        ax1.set_title("f along the gradient ray (dashed: linear)", fontsize=12)
+        upper = min(6.0, max(3.5, float(finite.max()))) if finite.numel() else 3.5
+        bins = torch.linspace(0.0, upper, 36).numpy()
+        ax2.hist(finite.clamp_max(upper).numpy(), bins=bins, density=True, color=PALETTE[5], edgecolor="white",
+                 label="exact flip distance")
+        grid = torch.linspace(0.0, upper, 300, dtype=torch.float64)
+        ax2.plot(grid.numpy(), (random_linear_distance_density(grid / root_d, d) / root_d).numpy(),
+                 color=PALETTE[1], label="random linear classifier (chapter 2)")
+        ax2.set_xlabel(r"flip distance $t^\star\sqrt{d}$ (inputs of norm 1)")
+        ax2.set_ylabel("probability density")
+        title = f"median {float(finite.median()):.2f} (linear law {limit_median:.2f})" if finite.numel() else "no flips"
+        if never > 0:
+            title += f"; {100 * never:.0f}% never flip"
+        ax2.set_title(title, fontsize=12)
+        ax2.legend(frameon=False, fontsize=10)
+        fig.suptitle(f"random networks, d = {d}, m = {m}", fontsize=13)
+        fig.tight_layout()
+    return fig

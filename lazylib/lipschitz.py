@@ -1,0 +1,143 @@
+"""Lipschitz certificates: guaranteed lower bounds on robust accuracy.
+
+If f is L-Lipschitz in ℓ2, no perturbation of norm ε can move f by more than Lε, so a point whose
+margin y f(x) exceeds Lε is robust at budget ε: its robustness radius is at least y f(x)/L. Attacks
+bound the robust accuracy from above, certificates from below; the true value lies between.
+
+For the two-layer network f(x) = α Σ_s a_s relu(w_sᵀx), relu is 1-Lipschitz entrywise, so
+|f(x) − f(x')| ≤ α‖a‖ ‖W(x − x')‖ ≤ α‖a‖ ‖W‖₂ ‖x − x'‖ with ‖W‖₂ the spectral norm.
+
+Book: chapter 2 (label ``prop-margin-bounds``).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from . import _checks
+from .model import TwoLayerReLU
+
+__all__ = ["lipschitz_bound", "certified_radius", "certified_robust_accuracy"]
+
+
+def lipschitz_bound(model: TwoLayerReLU) -> float:
+    r"""An upper bound on the ℓ2 Lipschitz constant of x ↦ f(x; a, W): α ‖a‖₂ ‖W‖₂.
+
+    With the paper's α = m^{-1/2} and a ∈ {±1}^m this is the spectral norm ‖W‖₂, about √m + √d for a
+    Gaussian W₀, far above the typical gradient norm √(d/2): the certificate is valid but loose.
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(20, 50, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    >>> x = torch.randn(100, 20, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    >>> bool((ll.input_gradient(net, x).norm(dim=1) <= ll.lipschitz_bound(net)).all())
+    True
+
+    Notes
+    -----
+    Book: Proposition ``prop-margin-bounds`` (chapter 2).
+    """
+    _checks.model("model", model)
+    with torch.no_grad():
+        spectral = torch.linalg.matrix_norm(model.W.to(torch.float64), ord=2)
+        return float(model.output_scale * torch.linalg.vector_norm(model.a.to(torch.float64)) * spectral)
+
+
+def certified_radius(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    r"""A guaranteed lower bound on each point's robustness radius: max(0, y f(x)) / L, L = :func:`lipschitz_bound`.
+
+    No perturbation shorter than this radius can make the margin y f non-positive.
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    y : torch.Tensor, shape (n,)
+        Labels in {−1, +1}.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+        0 for misclassified points.
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(5, 30, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    >>> x = torch.randn(8, 5, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    >>> y = torch.sign(net(x)).detach()
+    >>> bool((ll.certified_radius(net, x, y) <= ll.flip_distance(net, x)).all())
+    True
+
+    Notes
+    -----
+    Book: Proposition ``prop-margin-bounds`` (chapter 2).
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    y = _checks.labels("y", y, x)
+    L = lipschitz_bound(model)
+    with torch.no_grad():
+        margin = y.to(x.dtype) * model(x)
+        return margin.clamp_min(0.0) / L
+
+
+def certified_robust_accuracy(
+    model: TwoLayerReLU,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float | Sequence[float] | torch.Tensor,
+) -> float | torch.Tensor:
+    r"""Fraction of points certified robust at budget ε: y f(x) > L ε, with L = :func:`lipschitz_bound`.
+
+    A lower bound on the true robust accuracy, for every ε; :func:`lazylib.robust_accuracy` (an attack)
+    gives an upper bound.
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    y : torch.Tensor, shape (n,)
+    eps : float or 1-D sequence of floats
+        Budgets ε ≥ 0.
+
+    Returns
+    -------
+    float, or float64 CPU tensor of shape (len(eps),)
+        Equal to the clean accuracy at ε = 0.
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(5, 30, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    >>> x = torch.randn(40, 5, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    >>> y = torch.sign(net(x)).detach()
+    >>> low = ll.certified_robust_accuracy(net, x, y, [0.0, 0.1, 1.0])
+    >>> high = ll.robust_accuracy(net, x, y, [0.0, 0.1, 1.0])
+    >>> bool((low <= high).all())
+    True
+
+    Notes
+    -----
+    Book: Proposition ``prop-margin-bounds`` (chapter 2).
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    y = _checks.labels("y", y, x)
+    eps_t, scalar = _checks.budgets("eps", eps)
+    L = lipschitz_bound(model)
+    with torch.no_grad():
+        margin = (y.to(x.dtype) * model(x)).to("cpu", torch.float64)
+        result = (margin[None, :] > L * eps_t[:, None]).to(torch.float64).mean(dim=1)
+    return float(result[0]) if scalar else result

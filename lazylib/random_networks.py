@@ -1,0 +1,303 @@
+"""Random two-layer ReLU networks at initialisation, and the single gradient step that flips them.
+
+For a fixed input x and the random initialisation (a_s uniform in {±1}, w_{s,0} ~ N(0, I_d)):
+
+- f(x; a, W₀) = m^{-1/2} Σ_s a_s relu(w_{s,0}ᵀx) has mean 0 and variance ‖x‖²/2 for every m, and is
+  close to N(0, ‖x‖²/2) (Berry–Esseen: :func:`output_normal_bound`);
+- ‖∇ₓf(x; a, W₀)‖² has mean d/2 and variance d/2 + (d²/4 + d/2)/m, whatever ‖x‖
+  (:func:`gradient_norm_moments`);
+- so the linear prediction of the flip distance, |f|/‖∇f‖ (:func:`linear_flip_prediction`), is of
+  order ‖x‖/√d. Along the gradient ray the network is piecewise linear, and it departs from its
+  linear prediction only through the neurons that switch (:func:`ray_linearization`).
+
+:func:`init_ensemble` draws many independent initialisations, exactly as :class:`TwoLayerReLU` does,
+and evaluates f and ‖∇f‖ at one input, to measure these laws.
+
+Book: chapter 3 (labels ``prop-init-distribution``, ``prop-gradient-norm``,
+``prop-linear-prediction`` and ``prop-ray-piecewise-linear``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import torch
+
+from . import _checks
+from .model import TwoLayerReLU, input_gradient
+
+__all__ = [
+    "InitEnsemble",
+    "init_ensemble",
+    "gradient_norm_moments",
+    "output_normal_bound",
+    "BERRY_ESSEEN_CONSTANT",
+    "linear_flip_prediction",
+    "RayLinearization",
+    "ray_linearization",
+]
+
+# Shevtsova (2011): sup_t |P(S_m/(σ√m) ≤ t) − Φ(t)| ≤ C ρ/(σ³√m) for i.i.d. summands, with C = 0.4748.
+BERRY_ESSEEN_CONSTANT = 0.4748
+
+
+class InitEnsemble(NamedTuple):
+    """f(x; a, W₀) and ‖∇ₓf(x; a, W₀)‖ at one input for independent initialisations (each (n_networks,))."""
+
+    values: torch.Tensor
+    gradient_norms: torch.Tensor
+
+
+def init_ensemble(
+    x: torch.Tensor,
+    m: int,
+    n_networks: int,
+    *,
+    generator: torch.Generator | None = None,
+) -> InitEnsemble:
+    r"""Draw ``n_networks`` independent initialisations of width m and evaluate f and ‖∇ₓf‖ at x.
+
+    The k-th network is exactly the one ``TwoLayerReLU(d, m, generator=generator)`` would build as the
+    k-th of ``n_networks`` consecutive constructions (same draws, in the same order), so results match
+    the model class; the evaluation is batched over networks, in float64.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (d,)
+        One input (floating point, finite).
+    m : int
+        Width, ≥ 1.
+    n_networks : int
+        Number of independent networks, ≥ 1.
+    generator : torch.Generator, optional
+        CPU generator for every draw.
+
+    Returns
+    -------
+    InitEnsemble
+        ``values`` f(x; a, W₀) and ``gradient_norms`` ‖∇ₓf(x; a, W₀)‖, float64 CPU tensors of shape
+        (n_networks,).
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> x = torch.ones(4) / 2                                     # ‖x‖ = 1
+    >>> ens = ll.init_ensemble(x, 64, 2000, generator=torch.Generator().manual_seed(0))
+    >>> round(float(ens.values.pow(2).mean()), 1)                 # E f² = ‖x‖²/2
+    0.5
+
+    Notes
+    -----
+    Book: the checks of Propositions ``prop-init-distribution`` and ``prop-gradient-norm`` (chapter 3).
+    """
+    x = _checks.tensor("x", x, ndim=1, shape_text="(d,)")
+    if x.shape[0] == 0:
+        raise ValueError("`x` must have shape (d,) with d ≥ 1; got (0,).")
+    m = _checks.positive_int("m", m)
+    n_networks = _checks.positive_int("n_networks", n_networks)
+    _checks.generator("generator", generator)
+    if generator is not None and generator.device.type != "cpu":
+        raise ValueError(f"`generator` must be a CPU generator; got one on {generator.device.type}.")
+    d = x.shape[0]
+    xd = x.detach().to("cpu", torch.float64)
+    chunk = max(1, min(n_networks, 4_000_000 // (m * d)))
+    values, norms = [], []
+    scale = 1.0 / math.sqrt(m)
+    for start in range(0, n_networks, chunk):
+        size = min(chunk, n_networks - start)
+        Ws, signs = [], []
+        for _ in range(size):  # one network at a time, in TwoLayerReLU's order of draws
+            Ws.append(torch.randn(m, d, generator=generator, dtype=torch.float64))
+            signs.append(torch.randint(0, 2, (m,), generator=generator, dtype=torch.int64) * 2 - 1)
+        W, a = torch.stack(Ws), torch.stack(signs).to(torch.float64)
+        z = W @ xd                                                     # (size, m)
+        values.append(torch.relu(z).mul(a).sum(dim=1) * scale)
+        coef = (z > 0).to(torch.float64) * a * scale                   # (size, m)
+        grad = torch.einsum("km,kmd->kd", coef, W)
+        norms.append(torch.linalg.vector_norm(grad, dim=1))
+    return InitEnsemble(torch.cat(values), torch.cat(norms))
+
+
+def gradient_norm_moments(d: int, m: int) -> tuple[float, float]:
+    r"""Mean and variance of ‖∇ₓf(x; a, W₀)‖² at initialisation, for any fixed x ≠ 0.
+
+    .. math:: \mathbb E\|\nabla_x f\|^2 = \frac d2, \qquad
+              \operatorname{Var}\|\nabla_x f\|^2 = \frac d2 + \frac{1}{m}\Big(\frac{d^2}{4} + \frac d2\Big).
+
+    So the relative spread √Var / E = √(2/d + (1 + 2/d)/m) falls with m to the floor √(2/d).
+
+    Parameters
+    ----------
+    d, m : int
+        Input dimension and width, ≥ 1.
+
+    Returns
+    -------
+    (mean, variance) : tuple of float
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> ll.gradient_norm_moments(100, 1)       # one neuron: ‖∇f‖² = 1[w·x > 0] ‖w‖²
+    (50.0, 2600.0)
+
+    Notes
+    -----
+    Book: Proposition ``prop-gradient-norm`` (chapter 3).
+    """
+    d = _checks.positive_int("d", d)
+    m = _checks.positive_int("m", m)
+    return d / 2, d / 2 + (d * d / 4 + d / 2) / m
+
+
+def output_normal_bound(m: int) -> float:
+    r"""Berry–Esseen bound on sup_t |P(f(x; a, W₀) ≤ t) − Φ(t/σ)|, σ² = ‖x‖²/2: C·(4/√π)/√m.
+
+    f is m^{-1/2} times a sum of m i.i.d. terms X = a relu(wᵀx) with E X² = ‖x‖²/2 and
+    E|X|³ = ‖x‖³√(2/π), so ρ/σ³ = 4/√π; C = 0.4748 (Shevtsova 2011). The bound holds for every ‖x‖.
+
+    Parameters
+    ----------
+    m : int
+        Width, ≥ 1.
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> round(ll.output_normal_bound(100), 4)
+    0.1072
+
+    Notes
+    -----
+    Book: Proposition ``prop-init-distribution`` (chapter 3).
+    """
+    m = _checks.positive_int("m", m)
+    return BERRY_ESSEEN_CONSTANT * 4.0 / math.sqrt(math.pi) / math.sqrt(m)
+
+
+def linear_flip_prediction(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
+    r"""|f(x)| / ‖∇ₓf(x)‖: where the sign would flip along the gradient if f were linear.
+
+    Because f is positively homogeneous, f(x) = ⟨∇f(x), x⟩, so this is exactly the distance from x to
+    the hyperplane through 0 orthogonal to ∇f(x): the boundary of the linear classifier with
+    w = ∇f(x). 0 where f(x) = 0.
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.linear_network(torch.tensor([3.0, 4.0]))
+    >>> ll.linear_flip_prediction(net, torch.tensor([[1.0, 1.0]]))
+    tensor([1.4000])
+
+    Notes
+    -----
+    Book: Proposition ``prop-linear-prediction`` (chapter 3).
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    with torch.no_grad():
+        f = model(x).abs()
+        g = torch.linalg.vector_norm(input_gradient(model, x), dim=1)
+        return torch.where(f > 0, f / torch.where(g > 0, g, torch.ones_like(g)), torch.zeros_like(f))
+
+
+class RayLinearization(NamedTuple):
+    """Along x + t·u: the linearisation error, its bound, and the number of neurons that switched (each (n,))."""
+
+    error: torch.Tensor
+    bound: torch.Tensor
+    switched: torch.Tensor
+
+
+def ray_linearization(
+    model: TwoLayerReLU,
+    x: torch.Tensor,
+    t: float | torch.Tensor,
+    direction: torch.Tensor | None = None,
+) -> RayLinearization:
+    r"""How far f is from linear along the ray x + τu, τ ∈ [0, t]: the error, its bound, the switches.
+
+    With φ(τ) = f(x + τu) and φ'(0⁺) its right derivative at 0,
+
+    .. math:: \bigl|\varphi(t) - \varphi(0) - t\,\varphi'(0^+)\bigr|
+              \;\le\; \alpha\, t \sum_{s \in S(t)} |a_s|\,|w_s^\top u|,
+
+    where S(t) is the set of neurons whose activation at x + tu differs from their activation just
+    after x (α the output scale, m^{-1/2} by default). Default u is the single-step direction
+    −sign f(x) ∇f/‖∇f‖, for which φ'(0⁺) = −|∇f|·sign f (no neuron exactly at a kink).
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    t : float or torch.Tensor of shape (n,)
+        Distance(s) along the ray, ≥ 0 and finite.
+    direction : torch.Tensor, shape (n, d), optional
+        Directions u (normalised here); rows must be non-zero.
+
+    Returns
+    -------
+    RayLinearization
+        ``error`` |φ(t) − φ(0) − tφ'(0⁺)|, ``bound`` the right-hand side above, ``switched`` |S(t)|
+        (int64); each of shape (n,).
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(50, 400, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    >>> x = torch.nn.functional.normalize(torch.randn(5, 50, generator=torch.Generator().manual_seed(1), dtype=torch.float64), dim=1)
+    >>> r = ll.ray_linearization(net, x, 0.1)
+    >>> bool((r.error <= r.bound + 1e-12).all())
+    True
+
+    Notes
+    -----
+    Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3).
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    n = x.shape[0]
+    if isinstance(t, torch.Tensor) and t.ndim == 1:
+        if t.device != x.device:
+            raise ValueError(f"`t` must be on the device of x ({x.device.type}); got a tensor on {t.device.type}.")
+        t_t = _checks.tensor("t", t, ndim=1, shape=(n,), shape_text=f"({n},)").to(x.dtype)
+        if bool((t_t < 0).any()):
+            raise ValueError(f"`t` must hold finite numbers ≥ 0; got values such as {t_t[t_t < 0][:3].tolist()}.")
+    else:
+        t_t = torch.full((n,), _checks.number("t", t, minimum=0.0), dtype=x.dtype, device=x.device)
+    with torch.no_grad():
+        W, coef = model.W, model.a * model.output_scale
+        z = x @ W.T
+        if direction is None:
+            f0 = torch.relu(z) @ coef
+            g = input_gradient(model, x)
+            u = -torch.sign(f0)[:, None] * g
+        else:
+            u = _checks.inputs("direction", direction, model)
+            if u.shape[0] != n:
+                raise ValueError(f"`direction` must have shape ({n}, {model.d}), one row per row of x; got {tuple(u.shape)}.")
+        norms = torch.linalg.vector_norm(u, dim=1)
+        if bool((norms == 0).any()):
+            raise ValueError("`direction` must have non-zero rows (for the default direction: ∇f(x) ≠ 0 and f(x) ≠ 0); "
+                             "got a zero row.")
+        u = u / norms[:, None]
+        c = u @ W.T
+        active0 = (z > 0) | ((z == 0) & (c > 0))          # activation just after x, along u
+        z_t = z + t_t[:, None] * c
+        active_t = z_t > 0
+        f0 = torch.relu(z) @ coef
+        slope = (active0.to(x.dtype) * c) @ coef
+        error = (torch.relu(z_t) @ coef - f0 - t_t * slope).abs()
+        switched = active0 != active_t
+        bound = t_t * ((switched.to(x.dtype) * c.abs()) @ coef.abs())
+        return RayLinearization(error, bound, switched.sum(dim=1))
