@@ -355,3 +355,140 @@ def band_plot(
         ax.legend(frameon=False)
         fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Part II, chapters 8-9 (Lemma C and the flip)
+
+__all__ += ["paired_scatter_plot", "factor_bar_plot"]
+
+
+def paired_scatter_plot(
+    groups: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+    logx: bool = False,
+    logy: bool = False,
+    diagonal: str | None = "y = x",
+):
+    """Points (x, y) of one or more groups, with an optional y = x reference line.
+
+    Made for comparing a prediction with a measurement point by point (e.g. a predicted step length
+    against the exact flip distance): on the diagonal the two agree.
+
+    Parameters
+    ----------
+    groups : mapping label → (x values, y values), each pair of 1-D arrays of one length
+    xlabel, ylabel : str
+        Axis labels, with units where the quantity has them.
+    logx, logy : bool
+        Logarithmic axes.
+    diagonal : str or None
+        Legend label of the y = x line; None draws no line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> fig = ll.plotting.paired_scatter_plot({"points": ([1.0, 2.0], [1.1, 1.9])}, xlabel="predicted", ylabel="exact")
+    >>> len(fig.axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(groups, Mapping) or not groups:
+        raise TypeError(f"`groups` must be a non-empty mapping label → (x, y); got {type(groups).__name__}.")
+    pairs = {}
+    for label, pair in groups.items():
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"`groups[{label!r}]` must be a pair (x values, y values); got {type(pair).__name__}.")
+        xs, ys = _as_array(f"groups[{label!r}][0]", pair[0]), _as_array(f"groups[{label!r}][1]", pair[1])
+        if xs.shape != ys.shape:
+            raise ValueError(f"`groups[{label!r}]` must hold two arrays of one length; got {xs.shape} and {ys.shape}.")
+        pairs[label] = (xs, ys)
+    with style():
+        fig, ax = plt.subplots()
+        for i, (label, (xs, ys)) in enumerate(pairs.items()):
+            ax.scatter(xs, ys, s=18, color=PALETTE[i % len(PALETTE)], marker=MARKERS[i % len(MARKERS)],
+                       alpha=0.75, label=label)
+        if diagonal is not None:
+            finite = np.concatenate([np.concatenate(p) for p in pairs.values()])
+            finite = finite[np.isfinite(finite) & ((finite > 0) if (logx or logy) else True)]
+            lo, hi = float(finite.min()), float(finite.max())
+            ax.plot([lo, hi], [lo, hi], "--", color="0.35", linewidth=1.3, label=diagonal)
+        if logx:
+            ax.set_xscale("log")
+        if logy:
+            ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title)
+        ax.legend(frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def factor_bar_plot(
+    factors: Mapping[str, float],
+    *,
+    xlabel: str,
+    title: str | None = None,
+    logx: bool = True,
+    reference: float | None = 1.0,
+):
+    """Horizontal bars, one per named factor (e.g. how many times a bound exceeds the measured value).
+
+    Parameters
+    ----------
+    factors : mapping label → positive number
+        Drawn top to bottom in the mapping's order, each bar labelled with its value.
+    xlabel : str
+    logx : bool
+        Logarithmic axis (the default: factors are compared by ratio).
+    reference : float or None
+        A vertical reference line (1: bound and measurement agree).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> fig = ll.plotting.factor_bar_plot({"a": 2.0, "b": 30.0}, xlabel="bound / measured")
+    >>> len(fig.axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(factors, Mapping) or not factors:
+        raise TypeError(f"`factors` must be a non-empty mapping label → number; got {type(factors).__name__}.")
+    labels = list(factors)
+    values = _as_array("factors", [factors[k] for k in labels])
+    if not np.all(np.isfinite(values)) or (logx and np.any(values <= 0)):
+        raise ValueError(f"`factors` must hold finite{' positive' if logx else ''} numbers; got {values.tolist()}.")
+    with style():
+        fig, ax = plt.subplots(figsize=(6.4, 0.55 * len(labels) + 1.4))
+        pos = np.arange(len(labels))[::-1]
+        ax.barh(pos, values, color=[PALETTE[i % len(PALETTE)] for i in range(len(labels))], height=0.6)
+        for p, v in zip(pos, values):
+            ax.text(v, p, f" {v:.3g}", va="center", ha="left", fontsize=10)
+        ax.set_yticks(pos)
+        ax.set_yticklabels(labels)
+        if logx:
+            ax.set_xscale("log")
+        if reference is not None:
+            ax.axvline(reference, color="0.35", linestyle=":", linewidth=1.5)
+        ax.set_xlim(right=float(values.max()) * (4.0 if logx else 1.25))
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel(xlabel)
+        if title:
+            ax.set_title(title)
+        fig.tight_layout()
+    return fig

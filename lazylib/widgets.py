@@ -282,3 +282,120 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
         fig.suptitle(f"random networks, d = {d}, m = {m}", fontsize=13)
         fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Part II, chapters 8-9 (Lemma C and the flip)
+
+__all__ += ["gradient_difference_figure", "flip_fraction_figure"]
+
+
+def gradient_difference_figure(d: int = 400, m: int = 2000, c: float = 4.0, seed: int = 0):
+    """How much the input gradient of a random network changes over a ball of radius up to c/√d.
+
+    For 16 random unit inputs, draws against t√d (t the length of the displacement): the mean of
+    ‖∇f(x + u) − ∇f(x)‖/‖∇f(x)‖ along the attack direction and along random directions, the
+    prediction √(2θ/π) of Lemma ``lem-difference-fixed`` (the root mean square ratio), and the worst
+    case found by ``ll.lemmas.gradient_difference_search`` at three radii, with the level 1/2 that
+    the flip lemma needs. Used by chapter 8's explorer.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from . import _checks
+    from .lemmas import gradient_difference, gradient_difference_moments, gradient_difference_search
+    from .model import TwoLayerReLU, input_gradient
+    from .plotting import MARKERS, PALETTE, style
+
+    d, m = _checks.positive_int("d", d, minimum=2), _checks.positive_int("m", m)
+    c = _checks.number("c", c, minimum=0.0, strict=True)
+    seed = _checks.positive_int("seed", seed, minimum=0)
+    gen = torch.Generator().manual_seed(seed)
+    net = TwoLayerReLU(d, m, generator=gen)
+    n = 16
+    x = torch.nn.functional.normalize(torch.randn(n, d, generator=gen), dim=1)
+    rand_dir = torch.nn.functional.normalize(torch.randn(n, d, generator=gen), dim=1)
+    with torch.no_grad():
+        grad = input_gradient(net, x)
+        gnorm = grad.norm(dim=1)
+        attack_dir = -torch.sign(net(x))[:, None] * grad / gnorm[:, None]
+    ts = [c * k / (12 * math.sqrt(d)) for k in range(1, 13)]
+    attack, rand, pred = [], [], []
+    for t in ts:
+        attack.append(float((gradient_difference(net, x, t * attack_dir) / gnorm).mean()))
+        rand.append(float((gradient_difference(net, x, t * rand_dir) / gnorm).mean()))
+        mom = gradient_difference_moments(x, t * rand_dir, m)
+        pred.append(float((2 * mom.square_norm / d).sqrt().mean()))  # E‖Δ‖²/E‖∇f‖² = 2θ/π
+    search_t = ts[3::4]
+    search = []
+    for t in search_t:
+        _, best = gradient_difference_search(net, x, t, restarts=4, steps=30, generator=gen)
+        search.append(float((best / gnorm).mean()))
+    scale = math.sqrt(d)
+    with style():
+        fig, ax = plt.subplots()
+        ax.plot([t * scale for t in ts], attack, color=PALETTE[0], marker=MARKERS[0], label="attack direction")
+        ax.plot([t * scale for t in ts], rand, color=PALETTE[1], marker=MARKERS[1], label="random direction")
+        ax.plot([t * scale for t in ts], pred, "--", color=PALETTE[2], label=r"lemma: $\sqrt{2\theta/\pi}$")
+        ax.plot([t * scale for t in search_t], search, linestyle="none", color=PALETTE[3], marker=MARKERS[3],
+                markersize=9, label="worst direction found")
+        ax.axhline(0.5, color="0.35", linestyle=":", linewidth=1.5, label="1/2 (flip lemma)")
+        ax.set_xlabel(r"displacement length $\|u\|\sqrt{d}$ (unit inputs)")
+        ax.set_ylabel(r"$\|\nabla f(x+u) - \nabla f(x)\| \,/\, \|\nabla f(x)\|$")
+        ax.set_title(f"random network, d = {d}, m = {m}")
+        ax.set_ylim(bottom=0)
+        ax.legend(frameon=False, fontsize=9)
+        fig.tight_layout()
+    return fig
+
+
+def flip_fraction_figure(d: int = 400, m: int = 1000, C0: float = 10.0, seed: int = 0):
+    """Fraction of test points whose sign the theorem's step flips, against C₂, for a lazily trained network.
+
+    Trains a width-m network by projected gradient descent (40 full-batch epochs, step 2, lazy ball
+    of constant C₀) on 400 points of the unit sphere in ℝ^d labelled by a random teacher network,
+    then draws, for 200 test points and C₂ from 0 to 6, the fraction flipped by the step
+    δ = η∇f with |η| = C₂/‖∇f‖² (``ll.lemmas.flip_fraction``) and the first-order prediction
+    P(|f(x)| < C₂). Used by chapter 9's explorer.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from . import _checks
+    from .data import sphere
+    from .lemmas import flip_fraction
+    from .metrics import accuracy
+    from .model import TwoLayerReLU
+    from .plotting import MARKERS, PALETTE, style
+    from .train import train
+
+    d, m = _checks.positive_int("d", d, minimum=2), _checks.positive_int("m", m)
+    C0 = _checks.number("C0", C0, minimum=0.0)
+    seed = _checks.positive_int("seed", seed, minimum=0)
+    gen = torch.Generator().manual_seed(seed)
+    x, y = sphere(600, d, generator=gen, labels="teacher")
+    net = TwoLayerReLU(d, m, generator=gen)
+    train(net, x[:400], y[:400], lr=2.0, epochs=40, C0=C0, progress=False)
+    x_test, y_test = x[400:], y[400:]
+    grid = torch.linspace(0, 6, 61)
+    measured = flip_fraction(net, x_test, grid)
+    with torch.no_grad():
+        f = net(x_test).abs()
+    linear = (f[None, :] < grid[:, None]).double().mean(dim=1)
+    with style():
+        fig, ax = plt.subplots()
+        ax.plot(grid.numpy(), measured.numpy(), color=PALETTE[0], label="flipped by the step (exact)")
+        ax.plot(grid.numpy(), linear.numpy(), "--", color=PALETTE[1], label=r"first order: $P(|f(x)| < C_2)$")
+        ax.set_xlabel(r"step constant $C_2$ (step length $C_2/\|\nabla f\|$)")
+        ax.set_ylabel("fraction of test points flipped")
+        ax.set_title(f"d = {d}, m = {m}, C0 = {C0:g}: test accuracy {accuracy(net, x_test, y_test):.2f}")
+        ax.set_ylim(-0.02, 1.02)
+        ax.legend(frameon=False, fontsize=10, loc="lower right")
+        fig.tight_layout()
+    return fig
