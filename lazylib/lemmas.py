@@ -1118,7 +1118,7 @@ def switched_operator_norm(model: _TwoLayerReLU, x: _torch.Tensor, u: _torch.Ten
     This is the scale in the uniform bound of Lemma ``lem-difference-uniform``: with probability
     at least 1 − γ over the output signs, ‖∇f(x + u) − ∇f(x)‖ ≤ K·‖W_{S(u)}‖_op/√m for every u.
     The rows are gathered into a zero-padded batch (zero rows do not change a spectral norm) and
-    the norms are computed by a batched SVD.
+    each norm is the square root of the largest eigenvalue of the smaller Gram matrix (float64).
 
     Returns
     -------
@@ -1140,14 +1140,7 @@ def switched_operator_norm(model: _TwoLayerReLU, x: _torch.Tensor, u: _torch.Ten
     x, u = _input_pair(model, x, u)
     with _torch.no_grad():
         switched = _activation_change(model, x, u) != 0
-        k = int(switched.sum(dim=1).max())
-        if k == 0:
-            return _torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
-        # Indices of the switched rows first (stable sort of the mask), then zero out the padding.
-        order = _torch.argsort(switched.to(_torch.int8), dim=1, descending=True, stable=True)[:, :k]
-        keep = switched.gather(1, order).to(x.dtype)
-        rows = model.W.detach()[order] * keep[:, :, None]
-        return _torch.linalg.matrix_norm(rows, ord=2) / _math.sqrt(model.m)
+        return _masked_operator_norm(model.W.detach(), switched) / _math.sqrt(model.m)
 
 
 def log_pattern_count(m: int, d: int) -> float:
@@ -1303,31 +1296,38 @@ def gradient_difference_search(
         a0r = active0.repeat_interleave(restarts, dim=0)
         wnorm = _torch.linalg.vector_norm(W, dim=1)
 
-        def exact(v: _torch.Tensor) -> _torch.Tensor:
-            change = (z0r + v @ W.T > 0).to(x.dtype) - a0r
+        def exact(z: _torch.Tensor) -> _torch.Tensor:  # z: pre-activations at x + u
+            change = (z > 0).to(x.dtype) - a0r
             return _torch.linalg.vector_norm((change * coef) @ W, dim=1)
 
-        best_u, best = u.clone(), exact(u)
+        best_u, best = u.clone(), exact(z0r + u @ W.T)
     if radius == 0.0:
         return x.new_zeros(n, d), best.reshape(n, restarts)[:, 0].clone()
     taus = _torch.logspace(_math.log10(0.3), _math.log10(0.01), steps, dtype=_torch.float64).tolist()
     sizes = _torch.linspace(0.5, 0.05, steps, dtype=_torch.float64).tolist()
-    for tau, size in zip(taus, sizes):
+    tiny = _torch.finfo(x.dtype).tiny
+    for k, (tau, size) in enumerate(zip(taus, sizes)):
         u = u.detach().requires_grad_(True)
         with _torch.enable_grad():
-            soft = _torch.sigmoid((z0r + u @ W.T) / (tau * radius * wnorm).clamp_min(_torch.finfo(x.dtype).tiny))
+            z = z0r + u @ W.T
+            soft = _torch.sigmoid(z / (tau * radius * wnorm).clamp_min(tiny))
             diff = ((soft - a0r) * coef) @ W
             objective = (diff * diff).sum()
             (grad,) = _torch.autograd.grad(objective, u)
         with _torch.no_grad():
-            step = _torch.nn.functional.normalize(grad, dim=1)
-            u = u + size * radius * step
+            if k > 0:  # the exact value at the current point (the starts were evaluated above)
+                value = exact(z.detach())
+                better = value > best
+                best = _torch.where(better, value, best)
+                best_u = _torch.where(better[:, None], u.detach(), best_u)
+            u = u.detach() + size * radius * _torch.nn.functional.normalize(grad, dim=1)
             norms = _torch.linalg.vector_norm(u, dim=1, keepdim=True)
-            u = u * _torch.clamp(radius / norms.clamp_min(_torch.finfo(x.dtype).tiny), max=1.0)
-            value = exact(u)
-            better = value > best
-            best = _torch.where(better, value, best)
-            best_u = _torch.where(better[:, None], u, best_u)
+            u = u * _torch.clamp(radius / norms.clamp_min(tiny), max=1.0)
+    with _torch.no_grad():
+        value = exact(z0r + u @ W.T)
+        better = value > best
+        best = _torch.where(better, value, best)
+        best_u = _torch.where(better[:, None], u, best_u)
     with _torch.no_grad():
         best = best.reshape(n, restarts)
         pick = best.argmax(dim=1)
@@ -1556,8 +1556,13 @@ def _masked_operator_norm(W: _torch.Tensor, mask: _torch.Tensor) -> _torch.Tenso
         return _torch.zeros(mask.shape[0], dtype=W.dtype, device=W.device)
     # Indices of the selected rows first (stable sort of the mask); the padding rows are zeroed.
     order = _torch.argsort(mask.to(_torch.int8), dim=1, descending=True, stable=True)[:, :k]
-    keep = mask.gather(1, order).to(W.dtype)
-    return _torch.linalg.matrix_norm(W[order] * keep[:, :, None], ord=2)
+    keep = mask.gather(1, order).to(_torch.float64)
+    rows = W[order].to(_torch.float64) * keep[:, :, None]
+    # ‖A‖_op² is the largest eigenvalue of the smaller Gram matrix, A Aᵀ (k × k) or Aᵀ A (d × d):
+    # a symmetric eigenproblem, much cheaper than an SVD of A.
+    gram = rows @ rows.transpose(1, 2) if k <= W.shape[1] else rows.transpose(1, 2) @ rows
+    top = _torch.linalg.eigvalsh(gram)[:, -1].clamp_min(0.0)
+    return top.sqrt().to(W.dtype)
 
 
 def lazy_difference_gap(model: _TwoLayerReLU, x: _torch.Tensor, u: _torch.Tensor) -> _torch.Tensor:
@@ -1655,6 +1660,53 @@ def lazy_difference_bound(model: _TwoLayerReLU, x: _torch.Tensor, u: _torch.Tens
             count = near.sum(dim=1).to(x.dtype)
             bound = bound + count.sqrt() * _masked_operator_norm(W0, near) / root_m
         return bound
+
+
+__all__ += ["naive_difference_bound"]
+
+
+def naive_difference_bound(model: _TwoLayerReLU, x: _torch.Tensor, radius: float) -> _torch.Tensor:
+    r"""The bound on sup_{‖u‖ ≤ r} ‖∇f(x + u) − ∇f(x)‖ that ignores which switch patterns are reachable.
+
+    Every neuron that some u with ‖u‖ ≤ r can switch lies in T_r(x) = {s : |w_sᵀx| ≤ r‖w_s‖}
+    (Proposition ``prop-difference-formula``). Letting every subset of T_r switch, with every sign,
+    gives the deterministic bound
+
+    .. math:: \sup_{\|u\| \le r} \|\nabla f(x+u) - \nabla f(x)\| \le \frac{1}{\sqrt m}\,
+              \sqrt{|T_r(x)|}\;\|W_{T_r(x)}\|_{\mathrm{op}},
+
+    which grows like √m for r of order 1/√d: the reason the uniform bound needs a counting argument.
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    radius : float
+        r ≥ 0.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(4, 30, generator=torch.Generator().manual_seed(0))
+    >>> ll.lemmas.naive_difference_bound(net, torch.ones(2, 4), 0.0).tolist()
+    [0.0, 0.0]
+
+    Notes
+    -----
+    Book: chapter 8, the section on the uniform bound.
+    """
+    _ck.model("model", model)
+    x = _ck.inputs("x", x, model)
+    radius = _ck.number("radius", radius, minimum=0.0)
+    with _torch.no_grad():
+        W = model.W.detach()
+        near = (x @ W.T).abs() <= radius * _torch.linalg.vector_norm(W, dim=1)[None, :]
+        count = near.sum(dim=1).to(x.dtype)
+        return count.sqrt() * _masked_operator_norm(W, near) / _math.sqrt(model.m)
 
 
 class DifferenceWindow(_NamedTuple):

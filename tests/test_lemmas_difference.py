@@ -245,6 +245,24 @@ def test_uniform_bound_holds_for_random_attack_and_searched_directions():
     assert worst > 0.01  # the directions did switch neurons
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_naive_bound_matches_a_loop_and_dominates_every_searched_difference(seed):
+    net = perturb_(make_net(d=5, m=40, seed=seed), 0.05, seed=seed + 1)
+    x = unit_rows(6, 5, seed=seed + 2)
+    r = 0.4
+    W = net.W.detach()
+    expected = []
+    for i in range(6):
+        rows = W[(W @ x[i]).abs() <= r * W.norm(dim=1)]
+        expected.append(math.sqrt(len(rows)) * (float(torch.linalg.matrix_norm(rows, ord=2)) if len(rows) else 0.0))
+    got = L.naive_difference_bound(net, x, r)
+    torch.testing.assert_close(got, torch.tensor(expected, dtype=torch.float64) / math.sqrt(net.m), rtol=1e-10, atol=1e-12)
+    _, best = L.gradient_difference_search(net, x, r, restarts=6, steps=20, generator=gen(seed))
+    assert bool((best <= got * (1 + 1e-12)).all())
+    random_u = r * unit_rows(6, 5, seed=seed + 9)
+    assert bool((L.gradient_difference(net, x, random_u) <= got * (1 + 1e-12)).all())
+
+
 # ---------------------------------------------------------------------------------------------------
 # The adversarial search
 # ---------------------------------------------------------------------------------------------------
@@ -520,6 +538,7 @@ CALLS = {
     "gradient_difference_search": (L.gradient_difference_search,
                                    lambda n, x, u: dict(model=n, x=x, radius=0.2, restarts=2, steps=2, generator=gen(0))),
     "ray_slope_change": (L.ray_slope_change, lambda n, x, u: dict(model=n, x=x, length=0.1)),
+    "naive_difference_bound": (L.naive_difference_bound, lambda n, x, u: dict(model=n, x=x, radius=0.3)),
     "theorem_eta": (L.theorem_eta, lambda n, x, u: dict(model=n, x=x, C2=1.0)),
     "step_flips": (L.step_flips, lambda n, x, u: dict(model=n, x=x, C2=[0.5, 1.0])),
     "flip_fraction": (L.flip_fraction, lambda n, x, u: dict(model=n, x=x, C2=1.0)),
@@ -634,7 +653,8 @@ def test_every_public_name_of_the_section_is_covered():
     section = {"gradient_difference", "activation_changes", "switch_angle", "gradient_difference_moments",
                "switched_operator_norm", "log_pattern_count", "uniform_difference_factor",
                "gradient_difference_search", "ray_slope_change", "theorem_eta", "step_flips", "flip_fraction",
-               "critical_C2", "lazy_difference_gap", "lazy_difference_bound", "difference_window"}
+               "critical_C2", "lazy_difference_gap", "lazy_difference_bound", "difference_window",
+               "naive_difference_bound"}
     assert section <= set(L.__all__)
     assert section <= set(CALLS)
     assert np.all([callable(getattr(L, name)) for name in section])
