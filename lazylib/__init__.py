@@ -105,3 +105,11 @@ __all__ = [
     "ray_linearization",
     "__version__",
 ]
+
+# ---- Part III (chapters 10-12): batched ensembles and the experiment commands ----
+from . import ensemble, reproduce  # noqa: E402
+from .ensemble import Ensemble, train_ensemble  # noqa: E402
+from .reproduce import sweep  # noqa: E402
+
+__all__ += ["Ensemble", "ensemble", "reproduce", "sweep", "train_ensemble"]
+# ---- end of Part III ----

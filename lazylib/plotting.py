@@ -492,3 +492,157 @@ def factor_bar_plot(
             ax.set_title(title)
         fig.tight_layout()
     return fig
+
+# ---- Part III (chapters 10-12): curves with their own x values, several panels in one figure ----
+
+__all__ += ["xy_plot", "panels_plot"]
+
+
+def _draw_curves(ax, curves, *, errors=None, fits=None, hlines=None, logx=False, logy=False,
+                 xlabel="", ylabel="", title=None, legend=True, styles=None):
+    for i, (label, xy) in enumerate(curves.items()):
+        if not isinstance(xy, (tuple, list)) or len(xy) != 2:
+            raise TypeError(f"`curves[{label!r}]` must be a pair (x, y) of 1-D arrays; got {type(xy).__name__}.")
+        xs, ys = _as_array(f"curves[{label!r}][0]", xy[0]), _as_array(f"curves[{label!r}][1]", xy[1])
+        if xs.shape != ys.shape:
+            raise ValueError(f"`curves[{label!r}]` must have x and y of the same length; got {xs.size} and {ys.size}.")
+        colour, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
+        style = dict(color=colour, marker=marker, markersize=4 if xs.size > 20 else 6)
+        if styles and label in styles:
+            style.update(styles[label])
+        err = None if not errors or label not in errors else _as_array(f"errors[{label!r}]", errors[label])
+        ax.errorbar(xs, ys, yerr=err, label=label, capsize=3 if err is not None else 0, **style)
+        if fits and label in fits:
+            slope, intercept = fits[label]
+            grid = np.geomspace(xs.min(), xs.max(), 50) if logx else np.linspace(xs.min(), xs.max(), 50)
+            ax.plot(grid, np.exp(intercept) * grid**slope, "--", color=style["color"], linewidth=1.3,
+                    label=f"fit: slope {slope:.2f}")
+    for label, level in (hlines or {}).items():
+        ax.axhline(level, color="0.35", linestyle=":", linewidth=1.5, label=label)
+    _log_axes(ax, curves, logx, logy)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if legend:
+        ax.legend(frameon=False, fontsize=9 if len(curves) > 4 else None)
+
+
+def _log_axes(ax, curves, logx, logy):
+    """Log axes with plain-number labels: ticks at the data's x values when there are few of them."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    if logx:
+        ax.set_xscale("log")
+        xs = sorted({float(v) for xy in curves.values() for v in np.asarray(xy[0], dtype=float).ravel() if v > 0})
+        if 2 <= len(xs) <= 10:
+            ax.set_xticks(xs)
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    if logy:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def xy_plot(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+    logx: bool = False,
+    logy: bool = False,
+    errors: Mapping[str, Sequence[float]] | None = None,
+    fits: Mapping[str, tuple[float, float]] | None = None,
+    hlines: Mapping[str, float] | None = None,
+    styles: Mapping[str, Mapping] | None = None,
+):
+    """Several curves, each with its own x values: ``curves[label] = (x, y)``.
+
+    Parameters
+    ----------
+    curves : mapping label → (x, y)
+        1-D arrays of equal length per curve (lengths may differ between curves).
+    xlabel, ylabel : str
+        Axis labels, with units where the quantity has them.
+    logx, logy : bool
+        Logarithmic axes.
+    errors : mapping label → 1-D array, optional
+        Symmetric error bars.
+    fits : mapping label → (slope, intercept), optional
+        Dashed power law y = exp(intercept)·x^slope over the curve's x range.
+    hlines : mapping label → float, optional
+        Horizontal reference levels.
+    styles : mapping label → dict, optional
+        Extra matplotlib keyword arguments per curve (e.g. ``{"linestyle": "--"}``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> fig = ll.plotting.xy_plot({"a": ([1, 2], [3, 4]), "b": ([1, 2, 3], [1, 0, 1])}, xlabel="x", ylabel="y")
+    >>> len(fig.axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(curves, Mapping) or not curves:
+        raise TypeError(f"`curves` must be a non-empty mapping label -> (x, y); got {type(curves).__name__}.")
+    with style():
+        fig, ax = plt.subplots()
+        _draw_curves(ax, curves, errors=errors, fits=fits, hlines=hlines, logx=logx, logy=logy,
+                     xlabel=xlabel, ylabel=ylabel, title=title, styles=styles)
+        fig.tight_layout()
+    return fig
+
+
+def panels_plot(panels: Sequence[Mapping], *, ncols: int = 2, panel_size: tuple[float, float] = (4.6, 3.4)):
+    """Several :func:`xy_plot` panels side by side in one figure.
+
+    Parameters
+    ----------
+    panels : sequence of mappings
+        Each holds the keyword arguments of :func:`xy_plot` for one panel (``curves``, ``xlabel``,
+        ``ylabel`` and optionally ``title``, ``logx``, ``logy``, ``errors``, ``fits``, ``hlines``,
+        ``styles``, ``legend``).
+    ncols : int
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> p = dict(curves={"a": ([1, 2], [3, 4])}, xlabel="x", ylabel="y")
+    >>> len(ll.plotting.panels_plot([p, p, p], ncols=2).axes)
+    4
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(panels, Mapping) or not isinstance(panels, Sequence) or not panels:
+        raise TypeError(f"`panels` must be a non-empty sequence of panel mappings; got {type(panels).__name__}.")
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"`ncols` must be an integer ≥ 1; got {ncols!r}.")
+    ncols = min(ncols, len(panels))
+    nrows = int(np.ceil(len(panels) / ncols))
+    with style():
+        fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows), squeeze=False)
+        for ax in axes.ravel()[len(panels):]:
+            ax.axis("off")
+        for ax, panel in zip(axes.ravel(), panels):
+            panel = dict(panel)
+            for key in ("curves", "xlabel", "ylabel"):
+                if key not in panel:
+                    raise ValueError(f"`panels` must give every panel `{key}`; got keys {sorted(panel)}.")
+            _draw_curves(ax, panel.pop("curves"), **panel)
+        fig.tight_layout()
+    return fig
+# ---- end of Part III ----

