@@ -401,3 +401,133 @@ _register(Exercise(
     hint="a neuron switches by distance t when z and z + t·c have opposite signs; for independent standard "
          "normals z, c the pair (z, c) is rotation invariant, so compute the angle of the region.",
 ))
+
+
+# ----------------------------------------------------------------------------------------------
+# Chapters 5-7 (Part II: the theorem, Lemma A, Lemma B)
+
+
+@lru_cache(maxsize=1)
+def _value_sharp_failure() -> float:
+    from .lemmas import sample_value_range, value_bound_sharp
+
+    worst = sample_value_range(16, 1.0, 20_000, generator=torch.Generator().manual_seed(3)).sup_abs
+    return float((worst > value_bound_sharp(0.5, 1.0, 16)).to(torch.float64).mean())
+
+
+def _value_extremiser_sup() -> float:
+    from .lazy import lazy_radius, value_bounds
+    from .model import TwoLayerReLU
+
+    net = TwoLayerReLU(30, 200, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    x = torch.ones(1, 30, dtype=torch.float64) / math.sqrt(30)
+    return float(value_bounds(net, x, lazy_radius(200, 10.0))[1])
+
+
+_register(Exercise(
+    label="value-6.1",
+    chapter="06_lemma_value",
+    reference=lambda: 10.0,
+    shape=None,
+    rtol=1e-6,
+    atol=1e-9,
+    hint="each neuron moves f by a term in [0, R‖x‖]/√m whose mean, averaged over the sign a_s, is half its "
+         "range; add up m of them, with R = C₀/√m, and keep the factor ‖x‖.",
+))
+
+_register(Exercise(
+    label="value-6.2",
+    chapter="06_lemma_value",
+    reference=lambda: 0.5 * math.erfc(2.0 / math.sqrt(2.0)),
+    shape=None,
+    rtol=1e-3,
+    atol=0.0,
+    hint="with one neuron |f(x; W₀)| = relu(z) with z = w_{1,0}ᵀx standard normal; the event |f| ≥ 2 is an "
+         "event about z alone. Use math.erfc for the normal tail.",
+))
+
+_register(Exercise(
+    label="value-6.3",
+    chapter="06_lemma_value",
+    reference=_value_sharp_failure,
+    shape=None,
+    rtol=0.0,
+    atol=1e-9,
+    hint="call ll.lemmas.sample_value_range(16, 1.0, 20000, generator=torch.Generator().manual_seed(3)), take its "
+         "sup_abs, and count the fraction strictly above ll.lemmas.value_bound_sharp(0.5, 1.0, 16).",
+))
+
+_register(Exercise(
+    label="value-6.4",
+    chapter="06_lemma_value",
+    reference=_value_extremiser_sup,
+    shape=None,
+    rtol=1e-9,
+    atol=1e-12,
+    hint="copy the weights from ll.value_extremiser(net, x, R, which='sup')[0] into net.W (inside torch.no_grad()) "
+         "and evaluate net(x); R = C₀/√m with C₀ = 10.",
+))
+
+
+def _gradnorm_flip_bound() -> float:
+    from .lazy import lazy_radius
+    from .lemmas import gradient_change_bounds
+    from .model import TwoLayerReLU
+
+    net = TwoLayerReLU(100, 500, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    x = torch.ones(1, 100, dtype=torch.float64) / 10.0
+    return float(gradient_change_bounds(net, x, lazy_radius(500, 5.0)).flip)
+
+
+def _gradnorm_frozen_closed_form() -> float:
+    from .model import TwoLayerReLU, input_gradient
+
+    net = TwoLayerReLU(196, 1000, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    x = torch.ones(1, 196, dtype=torch.float64) / 14.0
+    active = int((x @ net.W0.T > 0).sum())
+    return max(0.0, float(input_gradient(net, x).norm()) - 4.0 * active / 1000)
+
+
+_register(Exercise(
+    label="gradnorm-7.1",
+    chapter="07_lemma_gradient_norm",
+    reference=lambda: 392.0,
+    shape=None,
+    rtol=1e-6,
+    atol=1e-9,
+    hint="take expectations in the exact law of ‖∇f(x; W₀)‖²: the mean of k/m, of a chi-square variable with "
+         "d − 1 degrees of freedom, and of f(x̂; W₀)². The norm of x plays no role.",
+))
+
+_register(Exercise(
+    label="gradnorm-7.2",
+    chapter="07_lemma_gradient_norm",
+    reference=lambda: 10.0 / math.sqrt(1000) * 530 / math.sqrt(1000),
+    shape=None,
+    rtol=1e-6,
+    atol=1e-9,
+    hint="only neurons that can be active contribute to the deviation term, each with a vector of norm at most "
+         "R/√m; multiply by their number, with R = C₀/√m.",
+))
+
+_register(Exercise(
+    label="gradnorm-7.3",
+    chapter="07_lemma_gradient_norm",
+    reference=_gradnorm_flip_bound,
+    shape=None,
+    rtol=1e-8,
+    atol=1e-10,
+    hint="select the rows of W₀ with |w_{s,0}ᵀx| ≤ R‖x‖, take their spectral norm (torch.linalg.matrix_norm with "
+         "ord=2), and multiply by √(N/m) where N is the number of rows selected.",
+))
+
+_register(Exercise(
+    label="gradnorm-7.4",
+    chapter="07_lemma_gradient_norm",
+    reference=_gradnorm_frozen_closed_form,
+    shape=None,
+    rtol=1e-8,
+    atol=1e-10,
+    hint="with the activations frozen only the active neurons can change the gradient, each through its own "
+         "deviation of norm at most R, scaled by 1/√m. In which single direction should all of them move?",
+))

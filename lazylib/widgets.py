@@ -399,3 +399,164 @@ def flip_fraction_figure(d: int = 400, m: int = 1000, C0: float = 10.0, seed: in
         ax.legend(frameon=False, fontsize=10, loc="lower right")
         fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Chapters 5-7 (Part II: the theorem, Lemma A, Lemma B)
+
+__all__ += ["width_window_figure", "value_bound_figure", "gradient_norm_figure"]
+
+
+def width_window_figure(k: float = 1.0, C4: float = 1.0, C_low: float = 1.0):
+    """The main theorem's width window against the input dimension, on log-log axes.
+
+    Draws the upper end C₄·exp(d^{0.24}) of the window and an illustrative lower end C_low·d^k (the
+    paper's summary says only "polynomially large in d"), shades the widths in between where the
+    window is non-empty, and marks MNIST's d = 784 and the threshold d* of
+    ``lemmas.window_threshold``. Used by chapter 5's explorer.
+
+    Parameters
+    ----------
+    k : float
+        Exponent of the illustrative lower end, > 0.
+    C4, C_low : float
+        Constants of the two ends, > 0.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from . import _checks
+    from .lemmas import window_threshold
+    from .plotting import PALETTE, style
+
+    k = _checks.number("k", k, minimum=0.0, strict=True)
+    C4 = _checks.number("C4", C4, minimum=0.0, strict=True)
+    C_low = _checks.number("C_low", C_low, minimum=0.0, strict=True)
+    d_star = window_threshold(k, C_low=C_low, C4=C4)
+    log_d = np.linspace(1.0, max(8.0, np.log10(d_star) + 1.0), 400)
+    d = 10.0**log_d
+    log_up = np.log10(C4) + d**0.24 / np.log(10.0)
+    log_low = np.log10(C_low) + k * log_d
+    with style():
+        fig, ax = plt.subplots()
+        ax.plot(log_d, log_up, color=PALETTE[0], label=r"upper end $C_4\,e^{d^{0.24}}$")
+        ax.plot(log_d, log_low, color=PALETTE[1], label=rf"illustrative lower end $C_{{low}}\,d^{{{k:g}}}$")
+        ax.fill_between(log_d, log_low, log_up, where=log_up >= log_low, color=PALETTE[2], alpha=0.25,
+                        label="window non-empty")
+        ax.axvline(np.log10(784.0), color="0.3", linestyle=":", linewidth=1.5, label="MNIST, d = 784")
+        if d_star > 1.0:
+            ax.axvline(np.log10(d_star), color=PALETTE[3], linestyle="--", linewidth=1.5,
+                       label=f"open for all d beyond {d_star:.3g}")
+        ax.set_ylim(0.0, max(float(log_low.max()), 12.0))
+        ax.set_xlabel(r"input dimension $\log_{10} d$")
+        ax.set_ylabel(r"width $\log_{10} m$ (neurons)")
+        ax.set_title(f"k = {k:g}, C4 = {C4:g}, C_low = {C_low:g}")
+        ax.legend(frameon=False, fontsize=9, loc="upper left")
+        fig.tight_layout()
+    return fig
+
+
+def value_bound_figure(m: int = 256, C0: float = 10.0, gamma: float = 0.05, seed: int = 0):
+    """The exact worst case of |f| over the lazy ball for 4000 random networks, against Lemma A.
+
+    A histogram of sup_W |f(x; W)| over W ∈ B_{2,∞}(W₀, C₀/√m), one value per independent
+    initialisation (``lemmas.sample_value_range``, input of norm 1), with the paper's bound
+    2√(log(2/γ)) + C₀, the book's sharper bound and the empirical (1 − γ)-quantile, the smallest
+    level that a bound failing with probability γ could have. Used by chapter 6's explorer.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from . import _checks
+    from .lemmas import sample_value_range, value_bound, value_bound_sharp
+    from .plotting import PALETTE, style
+
+    m = _checks.positive_int("m", m)
+    C0 = _checks.number("C0", C0, minimum=0.0)
+    gamma = _checks.number("gamma", gamma, minimum=0.0, strict=True)
+    if gamma >= 1:
+        raise ValueError(f"`gamma` must be a number in (0, 1); got {gamma!r}.")
+    seed = _checks.positive_int("seed", seed, minimum=0)
+    worst = sample_value_range(m, C0, 4000, generator=torch.Generator().manual_seed(seed)).sup_abs
+    paper, sharp = value_bound(gamma, C0), value_bound_sharp(gamma, C0, m)
+    quantile = float(torch.quantile(worst, 1.0 - gamma))
+    failed = float((worst > sharp).to(torch.float64).mean())
+    with style():
+        fig, ax = plt.subplots()
+        bins = torch.linspace(0.0, paper * 1.08, 61).numpy()
+        ax.hist(worst.numpy(), bins=bins, density=True, color=PALETTE[5], label="worst case, one per network")
+        ax.axvline(quantile, color=PALETTE[6], linestyle=":", linewidth=2, label=f"(1 − γ)-quantile {quantile:.2f}")
+        ax.axvline(sharp, color=PALETTE[2], linestyle="--", linewidth=2, label=f"book's bound {sharp:.2f}")
+        ax.axvline(paper, color=PALETTE[1], linewidth=2, label=f"paper's bound {paper:.2f}")
+        ax.set_xlim(0.0, paper * 1.08)
+        ax.set_xlabel(r"largest $|f(x;W)|$ over the lazy ball ($\|x\| = 1$)")
+        ax.set_ylabel("probability density")
+        ax.set_title(f"m = {m}, C0 = {C0:g}, γ = {gamma:g}: book's bound exceeded by {100 * failed:.2f}%",
+                     fontsize=11)
+        ax.legend(frameon=False, fontsize=9)
+        fig.tight_layout()
+    return fig
+
+
+def gradient_norm_figure(d: int = 196, m: int = 1000, seed: int = 0):
+    """How far the lazy ball can shrink and grow the input gradient, against the ball's size C₀.
+
+    For four unit inputs and one random network, and C₀ from 0.25 to 16: the mean of ‖∇f(x; W₀)‖,
+    the smallest and largest ‖∇f(x; W)‖ found by ``lemmas.gradient_norm_search`` (actual points of
+    the ball), the certified lower bound on the smallest, the closed-form upper bound
+    ‖∇f(x; W₀)‖ + ``gradient_change_bounds`` on the largest, and √(d/2). Used by chapter 7's explorer.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from . import _checks
+    from .data import sphere
+    from .lazy import lazy_radius
+    from .lemmas import gradient_norm_search
+    from .model import TwoLayerReLU, input_gradient
+    from .plotting import MARKERS, PALETTE, style
+
+    d = _checks.positive_int("d", d, minimum=2)
+    m = _checks.positive_int("m", m)
+    seed = _checks.positive_int("seed", seed, minimum=0)
+    g = torch.Generator().manual_seed(seed)
+    net = TwoLayerReLU(d, m, generator=g, dtype=torch.float64)
+    x, _ = sphere(4, d, generator=g, dtype=torch.float64)
+    C0s = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]
+    g0 = float(input_gradient(net, x).norm(dim=1).mean())
+    rows = {"found min": [], "certified min": [], "found max": [], "certified max": []}
+    for C0 in C0s:
+        R = lazy_radius(m, C0)
+        lo = gradient_norm_search(net, x, R, mode="min", steps=60)
+        hi = gradient_norm_search(net, x, R, mode="max", steps=30, restarts=2, generator=g)
+        rows["found min"].append(float(lo.norm.mean()))
+        rows["certified min"].append(float(lo.certificate.mean()))
+        rows["found max"].append(float(hi.norm.mean()))
+        rows["certified max"].append(float(hi.certificate.mean()))
+    with style():
+        fig, ax = plt.subplots()
+        ax.fill_between(C0s, rows["found min"], rows["found max"], color=PALETTE[5], alpha=0.3,
+                        label="range found in the ball")
+        for i, key in enumerate(rows):
+            ax.plot(C0s, rows[key], color=PALETTE[i], marker=MARKERS[i], linestyle="-" if "found" in key else "--",
+                    label=key)
+        ax.axhline(g0, color=PALETTE[6], linewidth=1.5, label=r"$\|\nabla f(x;W_0)\|$")
+        ax.axhline(math.sqrt(d / 2), color="0.4", linestyle=":", linewidth=1.5, label=r"$\sqrt{d/2}$")
+        ax.set_xscale("log", base=2)
+        ax.set_ylim(0.0, min(max(rows["certified max"]), 3.0 * max(rows["found max"])) * 1.05)
+        ax.set_xlabel(r"lazy-ball constant $C_0$ (radius $C_0/\sqrt{m}$)")
+        ax.set_ylabel(r"$\|\nabla_x f(x;W)\|$ (mean over 4 inputs)")
+        ax.set_title(f"d = {d}, m = {m}")
+        ax.legend(frameon=False, fontsize=8, ncol=2)
+        fig.tight_layout()
+    return fig

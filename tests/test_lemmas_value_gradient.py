@@ -592,3 +592,56 @@ def test_section_exports():
     for name in ("width_upper_limit", "window_threshold", "value_bound", "value_bound_sharp", "sample_value_range",
                  "gradient_decomposition", "gradient_change_bounds", "gradient_norm_bounds", "gradient_norm_search"):
         assert name in lemmas.__all__ and callable(getattr(ll.lemmas, name))
+
+
+# ---------------------------------------------------------------------------------------------------
+# The explorers' figure functions (ll.widgets) of chapters 5-7
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_width_window_figure_draws_the_window_and_validates():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = ll.widgets.width_window_figure(k=2.0, C4=10.0, C_low=0.5)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() and ax.get_ylabel()
+    upper = ax.lines[0].get_ydata()
+    x = ax.lines[0].get_xdata()
+    assert upper[-1] == pytest.approx(math.log10(10.0) + (10 ** x[-1]) ** 0.24 / math.log(10), rel=1e-9)
+    for kwargs, match in [({"k": 0.0}, "`k`"), ({"C4": -1.0}, "`C4`"), ({"C_low": "1"}, "`C_low`")]:
+        with pytest.raises((TypeError, ValueError), match=match):
+            ll.widgets.width_window_figure(**kwargs)
+
+
+def test_value_bound_figure_shows_the_bounds_and_validates():
+    from matplotlib.figure import Figure
+
+    fig = ll.widgets.value_bound_figure(m=64, C0=2.0, gamma=0.1, seed=1)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    levels = sorted(float(line.get_xdata()[0]) for line in ax.lines)  # the three vertical lines
+    assert levels[-1] == pytest.approx(lemmas.value_bound(0.1, 2.0))
+    assert lemmas.value_bound_sharp(0.1, 2.0, 64) in [pytest.approx(v) for v in levels]
+    for kwargs, match in [({"m": 0}, "`m`"), ({"C0": -1.0}, "`C0`"), ({"gamma": 1.0}, "`gamma`"),
+                          ({"gamma": 0.0}, "`gamma`"), ({"seed": 1.5}, "`seed`")]:
+        with pytest.raises((TypeError, ValueError), match=match):
+            ll.widgets.value_bound_figure(**kwargs)
+
+
+def test_gradient_norm_figure_draws_ranges_and_validates():
+    from matplotlib.figure import Figure
+
+    fig = ll.widgets.gradient_norm_figure(d=20, m=100, seed=2)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    curves = {line.get_label(): line.get_ydata() for line in ax.lines}
+    lo, cert, hi, cmax = (curves[k] for k in ("found min", "certified min", "found max", "certified max"))
+    assert all(c <= v + 1e-9 for c, v in zip(cert, lo)) and all(v <= c + 1e-9 for v, c in zip(hi, cmax))
+    assert all(a <= b for a, b in zip(lo, hi))
+    for kwargs, match in [({"d": 1}, "`d`"), ({"m": 0}, "`m`"), ({"seed": -1}, "`seed`")]:
+        with pytest.raises((TypeError, ValueError), match=match):
+            ll.widgets.gradient_norm_figure(**kwargs)
