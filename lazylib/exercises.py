@@ -531,3 +531,70 @@ _register(Exercise(
     hint="with the activations frozen only the active neurons can change the gradient, each through its own "
          "deviation of norm at most R, scaled by 1/√m. In which single direction should all of them move?",
 ))
+
+
+def _theorem_flip_fraction() -> float:
+    from .attacks import gradient_step
+    from .data import sphere
+    from .model import TwoLayerReLU, input_gradient
+
+    net = TwoLayerReLU(784, 2000, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    x, _ = sphere(100, 784, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    with torch.no_grad():
+        f = net(x)
+        eta = -torch.sign(f) / input_gradient(net, x).pow(2).sum(dim=1)
+        moved = net(gradient_step(net, x, eta))
+    return float((torch.sign(moved) != torch.sign(f)).to(torch.float64).mean())
+
+
+def _theorem_window_threshold() -> float:
+    from .lemmas import window_threshold
+
+    return window_threshold(2.0)
+
+
+_register(Exercise(
+    label="theorem-5.1",
+    chapter="05_main_theorem",
+    reference=lambda: math.exp(784**0.24),
+    shape=None,
+    rtol=1e-3,
+    atol=0.0,
+    hint="evaluate the upper end of the window, C₄·exp(d^0.24) with C₄ = 1, at MNIST's input dimension "
+         "(28 × 28 pixels).",
+))
+
+_register(Exercise(
+    label="theorem-5.2",
+    chapter="05_main_theorem",
+    reference=lambda: 1.5 / (1.0 - 2.0 / 10.0),
+    shape=None,
+    rtol=1e-6,
+    atol=1e-9,
+    hint="the first-order flip proposition: the step removes C₂ from |f| to first order and the gradient's "
+         "variation can give back at most C₂·Δ/‖∇f‖; solve for the C₂ at which the two balance.",
+))
+
+_register(Exercise(
+    label="theorem-5.3",
+    chapter="05_main_theorem",
+    reference=_theorem_window_threshold,
+    shape=None,
+    rtol=1e-4,
+    atol=0.0,
+    hint="write t = log d and compare exp(0.24 t) with 2t; the window is empty between the two roots of "
+         "that equation, and you want the larger root (bisection, or ll.lemmas.window_threshold).",
+))
+
+_register(Exercise(
+    label="theorem-5.4",
+    chapter="05_main_theorem",
+    reference=_theorem_flip_fraction,
+    shape=None,
+    rtol=0.0,
+    atol=1e-9,
+    hint="for each input take η = −sign f(x)·C₂/‖∇f(x)‖² with C₂ = 1, move with ll.gradient_step, and count "
+         "the inputs whose sign changed (use the inputs ll.data.sphere(100, 784, ...) draws with seed 6).",
+))
+
+
