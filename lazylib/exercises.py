@@ -597,4 +597,75 @@ _register(Exercise(
          "the inputs whose sign changed (use the inputs ll.data.sphere(100, 784, ...) draws with seed 6).",
 ))
 
+# ---- Part III (chapters 10-12): reproducing the experiments, adversarial training, beyond laziness ----
 
+
+@lru_cache(maxsize=4)
+def _saved(name: str):
+    """Saved results of ``python -m lazylib reproduce NAME`` (reduced grid), read once."""
+    from .reproduce import load
+
+    return load(name, create_missing=True)
+
+
+def _reproduce_flip_exponent() -> float:
+    from .metrics import power_law_fit
+
+    ds, mean, _ = _saved("scaling").mean("flip_distance.median", by="d", m=1000, C0=10.0)
+    keep = [i for i, d in enumerate(ds) if d >= 100]
+    return power_law_fit([ds[i] for i in keep], [mean[i] for i in keep]).slope
+
+
+def _reproduce_half_budget() -> float:
+    from .reproduce import crossing
+
+    results = _saved("scaling")
+    grid = results.provenance["scaled_eps"]
+    rows = results.where(d=784, m=1000, C0=10.0)
+    curve = [sum(r["robust_accuracy_scaled"][i] for r in rows) / len(rows) for i in range(len(grid))]
+    return crossing(grid, curve, curve[0] / 2)
+
+
+_register(Exercise(
+    label="reproduce-10.1",
+    chapter="10_reproducing_the_paper",
+    reference=lambda: 196 / 2,
+    shape=None,
+    rtol=1e-6,
+    atol=1e-9,
+    hint="only the diagonal terms of the double sum survive the average over the signs a_s; each is "
+         "E[1(wᵀx > 0)‖w‖²], and w ↦ −w shows that the indicator keeps exactly half of E‖w‖².",
+))
+
+_register(Exercise(
+    label="reproduce-10.2",
+    chapter="10_reproducing_the_paper",
+    reference=_reproduce_flip_exponent,
+    shape=None,
+    rtol=0.0,
+    atol=5e-3,
+    hint="results.mean('flip_distance.median', by='d', m=1000, C0=10.0) gives one value per d; keep "
+         "d ≥ 100 (four dimensions) and pass them to ll.power_law_fit; the answer is the fit's slope.",
+))
+
+_register(Exercise(
+    label="reproduce-10.3",
+    chapter="10_reproducing_the_paper",
+    reference=lambda: 2.5 / 784,
+    shape=None,
+    rtol=1e-3,
+    atol=0.0,
+    hint="a vector of d equal entries p has Euclidean norm p·√d; set that equal to c/√d and solve for p.",
+))
+
+_register(Exercise(
+    label="reproduce-10.4",
+    chapter="10_reproducing_the_paper",
+    reference=_reproduce_half_budget,
+    shape=None,
+    rtol=0.0,
+    atol=1e-2,
+    hint="average the three seeds' 'robust_accuracy_scaled' lists point by point, then call "
+         "ll.reproduce.crossing(results.provenance['scaled_eps'], curve, curve[0] / 2).",
+))
+# ---- end of Part III ----

