@@ -230,10 +230,8 @@ def value_bound_sharp(gamma: float, C0: float, m: int, *, norm: float = 1.0) -> 
 class ValueRange(NamedTuple):
     """f at initialisation and its exact range over the lazy ball, one entry per network.
 
-    Attributes
-    ----------
-    f0, inf, sup : torch.Tensor, shape (n_nets,)
-        f(x; W₀), inf_W f(x; W) and sup_W f(x; W) over W ∈ B_{2,∞}(W₀, C₀/√m).
+    Fields ``f0``, ``inf`` and ``sup`` (each a tensor of shape (n_nets,)): f(x; W₀), inf_W f(x; W) and
+    sup_W f(x; W) over W ∈ B_{2,∞}(W₀, C₀/√m).
     """
 
     f0: torch.Tensor
@@ -329,16 +327,13 @@ def sample_value_range(
 
 
 class GradientDecomposition(NamedTuple):
-    r"""∇ₓf(x; W) = initial + deviation + flip, each (n, d).
+    r"""∇ₓf(x; W) = initial + deviation + flip, each a tensor of shape (n, d).
 
-    Attributes
-    ----------
-    initial : torch.Tensor
-        ∇ₓf(x; W₀) = m^{-1/2} Σ_s a_s 1[w_{s,0}ᵀx > 0] w_{s,0}.
-    deviation : torch.Tensor
-        m^{-1/2} Σ_s a_s 1[w_sᵀx > 0] (w_s − w_{s,0}): the weights' movement, at the current pattern.
-    flip : torch.Tensor
-        m^{-1/2} Σ_s a_s (1[w_sᵀx > 0] − 1[w_{s,0}ᵀx > 0]) w_{s,0}: the neurons whose activation changed.
+    - ``initial``: ∇ₓf(x; W₀) = m^{-1/2} Σ_s a_s 1[w_{s,0}ᵀx > 0] w_{s,0};
+    - ``deviation``: m^{-1/2} Σ_s a_s 1[w_sᵀx > 0] (w_s − w_{s,0}), the weights' movement at the current
+      activation pattern;
+    - ``flip``: m^{-1/2} Σ_s a_s (1[w_sᵀx > 0] − 1[w_{s,0}ᵀx > 0]) w_{s,0}, the neurons whose activation
+      changed.
     """
 
     initial: torch.Tensor
@@ -395,16 +390,12 @@ def gradient_decomposition(model: TwoLayerReLU, x: torch.Tensor) -> GradientDeco
 
 
 class GradientChangeBounds(NamedTuple):
-    r"""Closed-form bounds on how far ∇ₓf can move over the lazy ball, per input.
+    r"""Closed-form bounds on how far ∇ₓf can move over the lazy ball, per input (each of shape (n,)).
 
-    Attributes
-    ----------
-    deviation : torch.Tensor, shape (n,)
-        R·|P(x)|/√m ≥ ‖deviation term‖, P(x) = {s : w_{s,0}ᵀx > −R‖x‖} (neurons that can be active).
-    flip : torch.Tensor, shape (n,)
-        √(N_R(x)/m)·‖W_{0,S}‖_op ≥ ‖flip term‖, S the N_R(x) switchable neurons.
-    possibly_active, switchable : torch.Tensor, shape (n,), int64
-        |P(x)| and N_R(x).
+    - ``deviation``: R·|P(x)|/√m ≥ ‖deviation term‖, with P(x) = {s : w_{s,0}ᵀx > −R‖x‖} the neurons
+      that can be active;
+    - ``flip``: √(N_R(x)/m)·‖W_{0,S}‖_op ≥ ‖flip term‖, with S the N_R(x) switchable neurons;
+    - ``possibly_active``, ``switchable``: |P(x)| and N_R(x) (int64).
     """
 
     deviation: torch.Tensor
@@ -494,15 +485,10 @@ def gradient_change_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) 
 class GradientNormBounds(NamedTuple):
     """Lemma B's explicit high-probability interval for ‖∇ₓf(x; W)‖, uniformly over the lazy ball.
 
-    Attributes
-    ----------
-    lower, upper : float
-        With probability ≥ 1 − γ, lower ≤ ‖∇ₓf(x; W)‖ ≤ upper for every W in the ball (lower is
-        clipped at 0, where the bound says nothing).
-    initial_lower, initial_upper : float
-        The interval for ‖∇ₓf(x; W₀)‖ on the same event.
-    deviation, flip : float
-        The bounds on the deviation and flip terms on that event.
+    - ``lower``, ``upper``: with probability ≥ 1 − γ, lower ≤ ‖∇ₓf(x; W)‖ ≤ upper for every W in the
+      ball (lower is clipped at 0, where the bound says nothing);
+    - ``initial_lower``, ``initial_upper``: the interval for ‖∇ₓf(x; W₀)‖ on the same event;
+    - ``deviation``, ``flip``: the bounds on the deviation and flip terms on that event.
     """
 
     lower: float
@@ -589,16 +575,12 @@ def gradient_norm_bounds(m: int, d: int, C0: float, gamma: float) -> GradientNor
 class GradientNormSearch(NamedTuple):
     """Result of :func:`gradient_norm_search`.
 
-    Attributes
-    ----------
-    norm : torch.Tensor, shape (n,)
-        ‖∇ₓf(x; W*)‖ at the best weights W* found, a point of the ball (float64).
-    certificate : torch.Tensor, shape (n,)
-        A proven bound on the other side: for ``mode="min"`` a lower bound on inf_W ‖∇ₓf(x; W)‖, for
-        ``mode="max"`` an upper bound on sup_W ‖∇ₓf(x; W)‖ (float64). So the true extreme lies
-        between ``norm`` and ``certificate``.
-    weights : torch.Tensor of shape (n, m, d), or None
-        W* for each input (float64), when asked for with ``return_weights=True``.
+    - ``norm`` (n,): ‖∇ₓf(x; W*)‖ at the best weights W* found, a point of the ball (float64);
+    - ``certificate`` (n,): a proven bound on the other side, for ``mode="min"`` a lower bound on
+      inf_W ‖∇ₓf(x; W)‖ and for ``mode="max"`` an upper bound on sup_W ‖∇ₓf(x; W)‖ (float64), so the
+      true extreme lies between ``norm`` and ``certificate``;
+    - ``weights`` (n, m, d) or None: W* for each input (float64), when asked for with
+      ``return_weights=True``.
     """
 
     norm: torch.Tensor
