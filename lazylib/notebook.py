@@ -13,15 +13,20 @@ __all__ = ["glue", "Formatted"]
 
 
 class Formatted:
-    """A value that displays as a fixed string (so the page shows exactly the claimed precision)."""
+    """A value that shows on the page as a fixed string (exactly the claimed precision).
+
+    Its plain-text form is a quoted string literal: myst-nb reads glued text with ``literal_eval``,
+    which would turn ``0.50`` into ``0.5`` and ``1,234`` into a tuple, but gives a string back as it is.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
 
     def __repr__(self) -> str:
-        return self.text
+        return repr(self.text)
 
-    __str__ = __repr__
+    def __str__(self) -> str:
+        return self.text
 
 
 def glue(name: str, value: Any, fmt: str | None = None) -> None:
