@@ -44,6 +44,7 @@ from .random_networks import (
     linear_flip_prediction,
     output_normal_bound,
     ray_linearization,
+    ray_values,
 )
 
 __version__ = "0.1.0"
@@ -103,6 +104,7 @@ __all__ = [
     "random_linear_distance_mean",
     "random_networks",
     "ray_linearization",
+    "ray_values",
     "__version__",
 ]
 

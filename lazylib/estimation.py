@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from numbers import Integral
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -291,15 +291,22 @@ def interval_coverage(
     return float(result[0]) if scalar else result
 
 
-def kolmogorov_distance(samples: torch.Tensor, *, std: float = 1.0) -> float:
-    r"""sup_t |F_n(t) − Φ(t/σ)|: the Kolmogorov distance between a sample's empirical CDF and N(0, σ²).
+def kolmogorov_distance(
+    samples: torch.Tensor, *, std: float = 1.0, cdf: Callable[[torch.Tensor], torch.Tensor] | None = None
+) -> float:
+    r"""sup_t |F_n(t) − F(t)|: the Kolmogorov distance between a sample's empirical CDF and a law F.
+
+    By default F is the CDF of N(0, σ²), Φ(t/σ).
 
     Parameters
     ----------
     samples : torch.Tensor, shape (n,)
         Finite values, n ≥ 1.
     std : float
-        σ > 0.
+        σ > 0 of the default normal law.
+    cdf : callable, optional
+        Another continuous law: maps a float64 tensor of points to the CDF's values there (for example
+        ``functools.partial(ll.random_linear_distance_cdf, d=50)``). ``std`` is then ignored.
 
     Returns
     -------
@@ -321,9 +328,17 @@ def kolmogorov_distance(samples: torch.Tensor, *, std: float = 1.0) -> float:
     if x.shape[0] == 0:
         raise ValueError("`samples` must have shape (n,) with n ≥ 1; got (0,).")
     std = _checks.number("std", std, minimum=0.0, strict=True)
+    if cdf is not None and not callable(cdf):
+        raise TypeError(f"`cdf` must be a callable mapping a tensor of points to CDF values, or None; got {type(cdf).__name__}.")
     s = torch.sort(x.detach().to("cpu", torch.float64)).values
     n = s.shape[0]
-    phi = 0.5 * torch.erfc(-s / (std * math.sqrt(2.0)))
+    if cdf is None:
+        phi = 0.5 * torch.erfc(-s / (std * math.sqrt(2.0)))
+    else:
+        phi = torch.as_tensor(cdf(s), dtype=torch.float64).reshape(-1)
+        if phi.shape != s.shape or not bool(((phi >= 0) & (phi <= 1)).all()):
+            raise ValueError(f"`cdf` must return one value in [0, 1] per point ({n}); got shape {tuple(phi.shape)} "
+                             "or values outside [0, 1].")
     i = torch.arange(1, n + 1, dtype=torch.float64)
     return float(torch.maximum(i / n - phi, phi - (i - 1) / n).max())
 

@@ -281,6 +281,7 @@ def band_plot(
     logy: bool = False,
     hlines: Mapping[str, float] | None = None,
     step: bool = False,
+    markers: bool = True,
 ):
     """Several series against one x axis, each with an optional shaded band (e.g. a confidence interval).
 
@@ -300,6 +301,8 @@ def band_plot(
     step : bool
         Draw the series as step functions (for quantities that change only at the x values, such as
         an empirical accuracy against a budget).
+    markers : bool
+        Mark the data points (turn off for densely sampled curves).
 
     Returns
     -------
@@ -333,7 +336,7 @@ def band_plot(
             if step:
                 ax.step(xs, ys, where="post", color=colour, label=label)
             else:
-                ax.plot(xs, ys, color=colour, marker=marker, label=label)
+                ax.plot(xs, ys, color=colour, marker=marker if markers else None, label=label)
             if label in bands:
                 low, high = bands[label]
                 low = _as_array(f"bands[{label!r}][0]", low)

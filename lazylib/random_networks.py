@@ -8,7 +8,8 @@ For a fixed input x and the random initialisation (a_s uniform in {±1}, w_{s,0}
   (:func:`gradient_norm_moments`);
 - so the linear prediction of the flip distance, |f|/‖∇f‖ (:func:`linear_flip_prediction`), is of
   order ‖x‖/√d. Along the gradient ray the network is piecewise linear, and it departs from its
-  linear prediction only through the neurons that switch (:func:`ray_linearization`).
+  linear prediction only through the neurons that switch (:func:`ray_linearization`);
+  :func:`ray_values` evaluates it at many points of the ray at once.
 
 :func:`init_ensemble` draws many independent initialisations, exactly as :class:`TwoLayerReLU` does,
 and evaluates f and ‖∇f‖ at one input, to measure these laws.
@@ -36,6 +37,7 @@ __all__ = [
     "linear_flip_prediction",
     "RayLinearization",
     "ray_linearization",
+    "ray_values",
 ]
 
 # Shevtsova (2011): sup_t |P(S_m/(σ√m) ≤ t) − Φ(t)| ≤ C ρ/(σ³√m) for i.i.d. summands, with C = 0.4748.
@@ -278,19 +280,7 @@ def ray_linearization(
     with torch.no_grad():
         W, coef = model.W, model.a * model.output_scale
         z = x @ W.T
-        if direction is None:
-            f0 = torch.relu(z) @ coef
-            g = input_gradient(model, x)
-            u = -torch.sign(f0)[:, None] * g
-        else:
-            u = _checks.inputs("direction", direction, model)
-            if u.shape[0] != n:
-                raise ValueError(f"`direction` must have shape ({n}, {model.d}), one row per row of x; got {tuple(u.shape)}.")
-        norms = torch.linalg.vector_norm(u, dim=1)
-        if bool((norms == 0).any()):
-            raise ValueError("`direction` must have non-zero rows (for the default direction: ∇f(x) ≠ 0 and f(x) ≠ 0); "
-                             "got a zero row.")
-        u = u / norms[:, None]
+        u = _ray_direction(model, x, direction)
         c = u @ W.T
         active0 = (z > 0) | ((z == 0) & (c > 0))          # activation just after x, along u
         z_t = z + t_t[:, None] * c
@@ -301,3 +291,72 @@ def ray_linearization(
         switched = active0 != active_t
         bound = t_t * ((switched.to(x.dtype) * c.abs()) @ coef.abs())
         return RayLinearization(error, bound, switched.sum(dim=1))
+
+
+def _ray_direction(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | None) -> torch.Tensor:
+    """Unit directions: the given ones normalised, or −sign f(x)∇f/‖∇f‖ (rows must be non-zero)."""
+    n = x.shape[0]
+    if direction is None:
+        f0 = torch.relu(x @ model.W.T) @ (model.a * model.output_scale)
+        u = -torch.sign(f0)[:, None] * input_gradient(model, x)
+    else:
+        u = _checks.inputs("direction", direction, model)
+        if u.shape[0] != n:
+            raise ValueError(f"`direction` must have shape ({n}, {model.d}), one row per row of x; got {tuple(u.shape)}.")
+    norms = torch.linalg.vector_norm(u, dim=1)
+    if bool((norms == 0).any()):
+        raise ValueError("`direction` must have non-zero rows (for the default direction: ∇f(x) ≠ 0 and f(x) ≠ 0); "
+                         "got a zero row.")
+    return u / norms[:, None]
+
+
+def ray_values(
+    model: TwoLayerReLU,
+    x: torch.Tensor,
+    t: torch.Tensor,
+    direction: torch.Tensor | None = None,
+) -> torch.Tensor:
+    r"""f(x + t·u) for every input and every distance t along its ray, in one pass.
+
+    Computes the pre-activations wᵀx and wᵀu once, so k points per ray cost O(n·m·k) instead of k
+    forward passes of cost O(n·m·d).
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    t : torch.Tensor, shape (k,)
+        Distances along the ray (any finite reals; negative values go backwards).
+    direction : torch.Tensor, shape (n, d), optional
+        Directions u (normalised here). Default: the single-step direction −sign f(x)∇f/‖∇f‖.
+
+    Returns
+    -------
+    torch.Tensor, shape (n, k)
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(10, 50, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    >>> x = torch.randn(3, 10, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    >>> v = ll.ray_values(net, x, torch.tensor([0.0, 0.5], dtype=torch.float64))
+    >>> bool(torch.allclose(v[:, 0], net(x).detach()))
+    True
+
+    Notes
+    -----
+    Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3).
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    if isinstance(t, torch.Tensor) and t.ndim == 1 and t.device != x.device:
+        raise ValueError(f"`t` must be on the device of x ({x.device.type}); got a tensor on {t.device.type}.")
+    t = _checks.tensor("t", t, ndim=1, shape_text="(k,)")
+    if t.shape[0] == 0:
+        raise ValueError("`t` must have shape (k,) with k ≥ 1; got (0,).")
+    with torch.no_grad():
+        u = _ray_direction(model, x, direction)
+        z, c = x @ model.W.T, u @ model.W.T
+        coef = model.a * model.output_scale
+        pre = z[:, None, :] + t.to(x.dtype)[None, :, None] * c[:, None, :]
+        return torch.relu(pre) @ coef

@@ -211,7 +211,8 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
 
     Left: for five unit inputs, sign f(x)·f(x + t·u) along the gradient ray u = −sign f(x)∇f/‖∇f‖
     (solid) and its linear prediction |f(x)| − t‖∇f(x)‖ (dashed), against t√d. Right: the exact flip
-    distance t* (``flip_distance``) times √d for 20 inputs on each of 20 independent networks, with
+    distance t* (``flip_distance``) times √d for 20 inputs on each of 20 independent networks (leaving
+    out inputs where no neuron is active, so f = 0 and there is no ray), with
     the density of the distance to the boundary of a random linear classifier (√d|u₁|, chapter 2),
     which the linear prediction follows for wide networks. Used by chapter 3's explorer.
 
@@ -234,16 +235,20 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
     seed = _checks.positive_int("seed", seed, minimum=0)
     g = torch.Generator().manual_seed(seed)
     root_d = math.sqrt(d)
-    nets, xs, dists = [], [], []
+    nets, xs, dists, nonzero = [], [], [], []
     for _ in range(20):
         net = TwoLayerReLU(d, m, generator=g, dtype=torch.float64)
         x, _ = sphere(20, d, generator=g, dtype=torch.float64)
         nets.append(net)
         xs.append(x)
         dists.append(flip_distance(net, x))
-    scaled = torch.cat(dists) * root_d
+        with torch.no_grad():
+            nonzero.append(net(x) != 0)  # where no neuron is active, f = 0 and there is no gradient ray
+    active = torch.cat(nonzero)
+    scaled = torch.cat(dists)[active] * root_d
     finite = scaled[torch.isfinite(scaled)]
-    never = 1.0 - finite.numel() / scaled.numel()
+    never = 1.0 - finite.numel() / max(1, scaled.numel())
+    zero = 1.0 - float(active.to(torch.float64).mean())
     limit_median = math.sqrt(float(_betainc_inverse(0.5, (d - 1) / 2, 0.5))) * root_d
     net, x = nets[0], xs[0][:5]
     with torch.no_grad():
@@ -277,6 +282,8 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
         title = f"median {float(finite.median()):.2f} (linear law {limit_median:.2f})" if finite.numel() else "no flips"
         if never > 0:
             title += f"; {100 * never:.0f}% never flip"
+        if zero > 0:
+            title += f"; f = 0 at {100 * zero:.0f}%"
         ax2.set_title(title, fontsize=12)
         ax2.legend(frameon=False, fontsize=10)
         fig.suptitle(f"random networks, d = {d}, m = {m}", fontsize=13)

@@ -188,6 +188,24 @@ def test_kolmogorov_distance_against_scipy_and_brute_force():
     assert float((ecdf - phi).abs().max()) <= mine + 1e-12
 
 
+def test_kolmogorov_distance_with_another_law():
+    import functools
+
+    u = torch.rand(3000, generator=gen(5), dtype=torch.float64)
+    uniform = functools.partial(torch.clamp, min=0.0, max=1.0)  # the CDF of U(0, 1)
+    assert estimation.kolmogorov_distance(u, cdf=uniform) <= estimation.dkw_radius(3000)
+    # the sphere law of chapter 2: |u₁| for d = 3 is uniform on [0, 1]
+    law = functools.partial(ll.random_linear_distance_cdf, d=3)
+    assert estimation.kolmogorov_distance(u, cdf=law) == pytest.approx(estimation.kolmogorov_distance(u, cdf=uniform), abs=1e-12)
+    assert estimation.kolmogorov_distance(u ** 2, cdf=uniform) > 0.2
+    with pytest.raises(TypeError, match="`cdf`"):
+        estimation.kolmogorov_distance(u, cdf=0.5)
+    with pytest.raises(ValueError, match="`cdf`"):
+        estimation.kolmogorov_distance(u, cdf=lambda t: 2 * t)
+    with pytest.raises(ValueError, match="`cdf`"):
+        estimation.kolmogorov_distance(u, cdf=lambda t: t[:3])
+
+
 def test_kolmogorov_distance_is_small_for_normal_samples_and_dkw_holds():
     n = 4000
     x = 0.7 * torch.randn(n, generator=gen(4), dtype=torch.float64)

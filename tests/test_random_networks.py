@@ -202,6 +202,42 @@ def test_switched_neurons_match_the_arctan_count_for_an_independent_direction():
         assert abs(float(counts.mean()) - m * p) < 4 * math.sqrt(m * p * (1 - p))
 
 
+def test_ray_values_against_forward_passes_and_the_linearisation():
+    net = perturb_(make_net(d=8, m=60, seed=23), 0.1)
+    x = unit_rows(7, 8, seed=24)
+    t = torch.linspace(-0.5, 2.0, 26, dtype=torch.float64)
+    values = ll.ray_values(net, x, t)
+    f = net(x).detach()
+    u = -torch.sign(f)[:, None] * torch.nn.functional.normalize(ll.input_gradient(net, x), dim=1)
+    for k, tk in enumerate(t.tolist()):
+        assert torch.allclose(values[:, k], reference_forward(net, x + tk * u), atol=1e-12)
+    # consistent with ray_linearization: value = f + t * slope ± error
+    r = ll.ray_linearization(net, x, 1.0)
+    slope_pred = torch.sign(f) * values[:, t.tolist().index(1.0)] - (f.abs() - ll.input_gradient(net, x).norm(dim=1))
+    assert torch.allclose(slope_pred.abs(), r.error, atol=1e-12)
+    # an explicit direction, and the shapes
+    v = unit_rows(7, 8, seed=25)
+    assert ll.ray_values(net, x, t[:3], direction=3 * v).shape == (7, 3)
+    at = torch.tensor([0.7], dtype=torch.float64)
+    assert torch.allclose(ll.ray_values(net, x, at, direction=3 * v)[:, 0], net(x + 0.7 * v).detach(), atol=1e-12)
+
+
+def test_ray_values_first_sign_change_is_the_flip_distance():
+    net = make_net(d=15, m=200, seed=26)
+    x = unit_rows(20, 15, seed=27)
+    t_star = ll.flip_distance(net, x)
+    f0 = net(x).detach()
+    # per point: on a fine grid of [0, 1.001 t*] the first sign change happens in the last grid cell
+    finite = torch.isfinite(t_star)
+    assert int(finite.sum()) >= 15
+    for i in torch.nonzero(finite)[:, 0].tolist():
+        ts = torch.linspace(0, float(t_star[i]) * 1.001, 2001, dtype=torch.float64)
+        vals = ll.ray_values(net, x[i:i + 1], ts)[0]
+        changed = torch.sign(vals) != torch.sign(f0[i])
+        first = int(changed.to(torch.int8).argmax())
+        assert bool(changed.any()) and ts[first] >= t_star[i] * (1 - 1e-9)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Bad input
 # ---------------------------------------------------------------------------------------------------
@@ -248,6 +284,26 @@ X = unit_rows(4, 3, seed=22)
 def test_bad_input(fn, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         fn(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(model=None, x=X, t=torch.zeros(2, dtype=torch.float64)), TypeError, "`model`"),
+        (dict(model=NET, x=X.float(), t=torch.zeros(2, dtype=torch.float64)), TypeError, "`x`"),
+        (dict(model=NET, x=X, t=0.5), TypeError, "`t`"),
+        (dict(model=NET, x=X, t=[0.5]), TypeError, "`t`"),
+        (dict(model=NET, x=X, t=torch.zeros(2, 2, dtype=torch.float64)), ValueError, "`t`"),
+        (dict(model=NET, x=X, t=torch.zeros(0, dtype=torch.float64)), ValueError, "`t`"),
+        (dict(model=NET, x=X, t=torch.tensor([0.1, NAN], dtype=torch.float64)), ValueError, "`t`"),
+        (dict(model=NET, x=X, t=torch.tensor([1, 2])), TypeError, "`t`"),
+        (dict(model=NET, x=X, t=torch.zeros(2, dtype=torch.float64), direction=X[:1]), ValueError, "`direction`"),
+        (dict(model=NET, x=X, t=torch.zeros(2, dtype=torch.float64), direction=0 * X), ValueError, "`direction`"),
+    ],
+)
+def test_ray_values_bad_input(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        ll.ray_values(**kwargs)
 
 
 def test_ray_linearization_rejects_points_where_the_default_direction_is_undefined():
