@@ -669,3 +669,263 @@ _register(Exercise(
          "ll.reproduce.crossing(results.provenance['scaled_eps'], curve, curve[0] / 2).",
 ))
 # ---- end of Part III ----
+
+
+# ----------------------------------------------------------------------------------------------
+# Chapters 8 and 9: Lemma C (the gradient difference) and putting it together
+
+
+@lru_cache(maxsize=1)
+def _graddiff_attack_mean() -> float:
+    """Mean gradient difference along the attack direction, length 2/√d (exercise graddiff-8.3)."""
+    from .data import sphere
+    from .lemmas import gradient_difference
+    from .model import TwoLayerReLU, input_gradient
+
+    x, _ = sphere(64, 196, generator=torch.Generator().manual_seed(4))
+    net = TwoLayerReLU(196, 2000, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        g = input_gradient(net, x)
+        u = -torch.sign(net(x))[:, None] * (2 / math.sqrt(196)) * g / g.norm(dim=1, keepdim=True)
+    return float(gradient_difference(net, x, u).mean())
+
+
+@lru_cache(maxsize=1)
+def _together_setting():
+    """Network and points of exercises together-9.2 and 9.3: 200 points of the sphere in ℝ^196 with linear
+    labels (seed 5), a width-1000 network (seed 6) trained by 40 full-batch steps of size 100 with C₀ = 40."""
+    from .data import sphere
+    from .model import TwoLayerReLU
+    from .train import train
+
+    x, y = sphere(200, 196, generator=torch.Generator().manual_seed(5), labels="linear")
+    net = TwoLayerReLU(196, 1000, generator=torch.Generator().manual_seed(6))
+    train(net, x, y, lr=100.0, epochs=40, C0=40.0, progress=False)
+    return net, x
+
+
+def _together_fraction() -> float:
+    from .lemmas import flip_fraction
+
+    net, x = _together_setting()
+    return float(flip_fraction(net, x, 2.0))
+
+
+def _together_largest_critical() -> float:
+    from .lemmas import critical_C2
+
+    net, x = _together_setting()
+    return float(critical_C2(net, x).max())
+
+
+_register(Exercise(
+    label="graddiff-8.1",
+    chapter="08_lemma_gradient_difference",
+    reference=lambda: 3000 * math.atan(0.1) / math.pi,
+    shape=None,
+    rtol=1e-3,
+    atol=0.0,
+    hint="a neuron switches when the line {w : wᵀy = 0} separates x from x + u in the plane they span; the "
+         "probability is the angle between x and x + u divided by π. For u ⊥ x, what is that angle?",
+))
+
+_register(Exercise(
+    label="graddiff-8.2",
+    chapter="08_lemma_gradient_difference",
+    reference=lambda: 2 * math.atan(2 / 28) / math.pi,
+    shape=None,
+    rtol=1e-3,
+    atol=0.0,
+    hint="the lemma gives E‖Δ‖² = dθ/π; at initialisation E‖∇f‖² = d/2 (each neuron is active with probability "
+         "1/2). For u ⊥ x the angle is θ = arctan(‖u‖/‖x‖).",
+))
+
+_register(Exercise(
+    label="graddiff-8.3",
+    chapter="08_lemma_gradient_difference",
+    reference=_graddiff_attack_mean,
+    shape=None,
+    rtol=1e-4,
+    atol=1e-7,
+    hint="u = −sign f(x)·r·∇f/‖∇f‖ with r = 2/√196, one row per input; ll.lemmas.gradient_difference(net, x, u) "
+         "gives one difference per input; average the 64 of them.",
+))
+
+_register(Exercise(
+    label="graddiff-8.4",
+    chapter="08_lemma_gradient_difference",
+    reference=lambda: 0.5,
+    shape=None,
+    rtol=0.0,
+    atol=0.01,
+    hint="K grows like √(d·log m) and √(2θ/π) like d^(−1/4) for r = c/√d; require their product to stay below a "
+         "fixed fraction of √d and solve for log m.",
+))
+
+_register(Exercise(
+    label="together-9.1",
+    chapter="09_putting_together",
+    reference=lambda: 2 * 1.5 * 12.0 / 10.0,
+    shape=None,
+    rtol=1e-6,
+    atol=1e-9,
+    hint="the flip lemma's step has length 2A/B; the theorem's step with constant C₂ has length C₂/‖∇f‖. "
+         "Equate the two lengths.",
+))
+
+_register(Exercise(
+    label="together-9.2",
+    chapter="09_putting_together",
+    reference=_together_fraction,
+    shape=None,
+    rtol=0.0,
+    atol=1e-9,
+    hint="draw and train exactly as stated (points with seed 5, network with seed 6, lr 100, 40 full-batch epochs, "
+         "C0 = 40), then ll.lemmas.flip_fraction on the 200 training points with C2 = 2.",
+))
+
+_register(Exercise(
+    label="together-9.3",
+    chapter="09_putting_together",
+    reference=_together_largest_critical,
+    shape=None,
+    rtol=1e-4,
+    atol=1e-7,
+    hint="the step first reaches the decision boundary when C₂/‖∇f‖ equals the exact flip distance; "
+         "ll.lemmas.critical_C2 gives that C₂ per point. Take the largest over the 200 points.",
+))
+
+_register(Exercise(
+    label="together-9.4",
+    chapter="09_putting_together",
+    reference=lambda: 2 * (2 * math.sqrt(math.log(2 / 0.05)) + 10.0) / (0.5 * math.sqrt(784 / 2)),
+    shape=None,
+    rtol=1e-3,
+    atol=0.0,
+    hint="Lemma A gives A = 2√(log(2/γ)) + C₀ for a unit input; the flip lemma's step is 2A/B.",
+))
+
+
+# ---- Part III (chapters 10-12): reproducing the experiments, adversarial training, beyond laziness ----
+
+
+@lru_cache(maxsize=4)
+def _saved(name: str):
+    """Saved results of ``python -m lazylib reproduce NAME`` (reduced grid), read once."""
+    from .reproduce import load
+
+    return load(name, create_missing=True)
+
+
+def _reproduce_flip_exponent() -> float:
+    from .metrics import power_law_fit
+
+    ds, mean, _ = _saved("scaling").mean("flip_distance.median", by="d", m=1000, C0=10.0)
+    keep = [i for i, d in enumerate(ds) if d >= 100]
+    return power_law_fit([ds[i] for i in keep], [mean[i] for i in keep]).slope
+
+
+def _reproduce_half_budget() -> float:
+    from .reproduce import crossing
+
+    results = _saved("scaling")
+    grid = results.provenance["scaled_eps"]
+    rows = results.where(d=784, m=1000, C0=10.0)
+    curve = [sum(r["robust_accuracy_scaled"][i] for r in rows) / len(rows) for i in range(len(grid))]
+    return crossing(grid, curve, curve[0] / 2)
+
+
+_register(Exercise(
+    label="reproduce-10.1",
+    chapter="10_reproducing_the_paper",
+    reference=lambda: 196 / 2,
+    shape=None,
+    rtol=1e-6,
+    atol=1e-9,
+    hint="only the diagonal terms of the double sum survive the average over the signs a_s; each is "
+         "E[1(wᵀx > 0)‖w‖²], and w ↦ −w shows that the indicator keeps exactly half of E‖w‖².",
+))
+
+_register(Exercise(
+    label="reproduce-10.2",
+    chapter="10_reproducing_the_paper",
+    reference=_reproduce_flip_exponent,
+    shape=None,
+    rtol=0.0,
+    atol=5e-3,
+    hint="results.mean('flip_distance.median', by='d', m=1000, C0=10.0) gives one value per d; keep "
+         "d ≥ 100 (four dimensions) and pass them to ll.power_law_fit; the answer is the fit's slope.",
+))
+
+_register(Exercise(
+    label="reproduce-10.3",
+    chapter="10_reproducing_the_paper",
+    reference=lambda: 2.5 / 784,
+    shape=None,
+    rtol=1e-3,
+    atol=0.0,
+    hint="a vector of d equal entries p has Euclidean norm p·√d; set that equal to c/√d and solve for p.",
+))
+
+_register(Exercise(
+    label="reproduce-10.4",
+    chapter="10_reproducing_the_paper",
+    reference=_reproduce_half_budget,
+    shape=None,
+    rtol=0.0,
+    atol=1e-2,
+    hint="average the three seeds' 'robust_accuracy_scaled' lists point by point, then call "
+         "ll.reproduce.crossing(results.provenance['scaled_eps'], curve, curve[0] / 2).",
+))
+def _advtrain_threshold(name: str, **where) -> float:
+    """Where the seed-averaged PGD robust accuracy first reaches half its maximum, interpolated in log."""
+    from .reproduce import crossing
+
+    key = "C0" if name == "advtrain" else "radius"
+    xs, mu, _ = _saved(name).mean("robust_accuracy_pgd", by=key, **where)
+    return math.exp(crossing([math.log(v) for v in xs], mu, max(mu) / 2, rising=True))
+
+
+_register(Exercise(
+    label="advtrain-11.1",
+    chapter="11_adversarial_training",
+    reference=lambda: 8.0 / 2,
+    shape=None,
+    rtol=1e-6,
+    atol=1e-9,
+    hint="the supremum is taken neuron by neuron; a neuron with the helpful sign gains E[relu(z + R) − relu(z)], "
+         "the other kind E[relu(z) − relu(z − R)]; average the two with E relu(z + c) = cΦ(c) + φ(c), then sum over m.",
+))
+
+_register(Exercise(
+    label="advtrain-11.2",
+    chapter="11_adversarial_training",
+    reference=lambda: 2 * 0.2 * math.sqrt(196 / 2),
+    shape=None,
+    rtol=1e-3,
+    atol=0.0,
+    hint="set the margin gain C0/2 equal to the margin that survives the step, ε·√(d/2), and solve for C0.",
+))
+
+_register(Exercise(
+    label="advtrain-11.3",
+    chapter="11_adversarial_training",
+    reference=lambda: _advtrain_threshold("advtrain", d=100, eps=0.4),
+    shape=None,
+    rtol=1e-3,
+    atol=0.0,
+    hint="adv.mean('robust_accuracy_pgd', by='C0', d=100, eps=0.4); then crossing on the logarithms of C0 "
+         "with level max/2 and rising=True; exponentiate the result.",
+))
+
+_register(Exercise(
+    label="advtrain-11.4",
+    chapter="11_adversarial_training",
+    reference=lambda: _advtrain_threshold("radius", m=4000) * math.sqrt(4000),
+    shape=None,
+    rtol=1e-3,
+    atol=0.0,
+    hint="rad.mean('robust_accuracy_pgd', by='radius', m=4000), the same crossing in log r, then multiply "
+         "the radius by √m.",
+))
+# ---- end of Part III ----

@@ -1201,7 +1201,7 @@ def uniform_difference_factor(m: int, d: int, gamma: float) -> float:
 def gradient_difference_search(
     model: _TwoLayerReLU,
     x: _torch.Tensor,
-    radius: float,
+    radius: float | _torch.Tensor,
     *,
     restarts: int = 8,
     steps: int = 60,
@@ -1223,8 +1223,9 @@ def gradient_difference_search(
     ----------
     model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
-    radius : float
-        r ≥ 0.
+    radius : float or torch.Tensor of shape (n,)
+        r ≥ 0, one for all inputs or one per input (each row is then searched exactly as with its own
+        radius alone).
     restarts : int
         Starting points per input, ≥ 2 (the two attack directions come first).
     steps : int
@@ -1253,11 +1254,18 @@ def gradient_difference_search(
     """
     _ck.model("model", model)
     x = _ck.inputs("x", x, model)
-    radius = _ck.number("radius", radius, minimum=0.0)
+    n, d = x.shape
+    if isinstance(radius, _torch.Tensor) and radius.ndim == 1:
+        if radius.device != x.device:  # before the values are read
+            raise ValueError(f"`radius` must be on the device of x ({x.device.type}); got a tensor on {radius.device.type}.")
+        radii = _ck.tensor("radius", radius, ndim=1, shape=(n,), shape_text=f"({n},)").to(x.dtype)
+        if bool((radii < 0).any()):
+            raise ValueError("`radius` must be ≥ 0 in every entry; got negative entries.")
+    else:
+        radii = _torch.full((n,), _ck.number("radius", radius, minimum=0.0), dtype=x.dtype, device=x.device)
     restarts = _ck.positive_int("restarts", restarts, minimum=2)
     steps = _ck.positive_int("steps", steps)
     _ck.generator("generator", generator)
-    n, d = x.shape
     W = model.W.detach()
     coef = model.a * model.output_scale
     with _torch.no_grad():
@@ -1273,7 +1281,8 @@ def gradient_difference_search(
             depth = _torch.rand(n, restarts - 2, 1, generator=generator, dtype=_torch.float64) ** (1.0 / d)
             rnd = (_torch.nn.functional.normalize(rnd, dim=2) * depth).to(device=x.device, dtype=x.dtype)
             starts += list(rnd.unbind(dim=1))
-        u = radius * _torch.stack(starts, dim=1).reshape(n * restarts, d)
+        rr = radii.repeat_interleave(restarts)[:, None]  # the radius of every (input, start) row
+        u = rr * _torch.stack(starts, dim=1).reshape(n * restarts, d)
         z0r = z0.repeat_interleave(restarts, dim=0)
         a0r = active0.repeat_interleave(restarts, dim=0)
         wnorm = _torch.linalg.vector_norm(W, dim=1)
@@ -1283,8 +1292,9 @@ def gradient_difference_search(
             return _torch.linalg.vector_norm((change * coef) @ W, dim=1)
 
         best_u, best = u.clone(), exact(z0r + u @ W.T)
-    if radius == 0.0:
+    if not bool((radii > 0).any()):
         return x.new_zeros(n, d), best.reshape(n, restarts)[:, 0].clone()
+    moving = rr > 0
     taus = _torch.logspace(_math.log10(0.3), _math.log10(0.01), steps, dtype=_torch.float64).tolist()
     sizes = _torch.linspace(0.5, 0.05, steps, dtype=_torch.float64).tolist()
     tiny = _torch.finfo(x.dtype).tiny
@@ -1292,7 +1302,7 @@ def gradient_difference_search(
         u = u.detach().requires_grad_(True)
         with _torch.enable_grad():
             z = z0r + u @ W.T
-            soft = _torch.sigmoid(z / (tau * radius * wnorm).clamp_min(tiny))
+            soft = _torch.sigmoid(z / (tau * rr * wnorm).clamp_min(tiny))
             diff = ((soft - a0r) * coef) @ W
             objective = (diff * diff).sum()
             (grad,) = _torch.autograd.grad(objective, u)
@@ -1302,9 +1312,10 @@ def gradient_difference_search(
                 better = value > best
                 best = _torch.where(better, value, best)
                 best_u = _torch.where(better[:, None], u.detach(), best_u)
-            u = u.detach() + size * radius * _torch.nn.functional.normalize(grad, dim=1)
+            step = _torch.where(moving, _torch.nn.functional.normalize(grad, dim=1), _torch.zeros_like(grad))
+            u = u.detach() + size * rr * step
             norms = _torch.linalg.vector_norm(u, dim=1, keepdim=True)
-            u = u * _torch.clamp(radius / norms.clamp_min(tiny), max=1.0)
+            u = u * _torch.clamp(rr / norms.clamp_min(tiny), max=1.0)
     with _torch.no_grad():
         value = exact(z0r + u @ W.T)
         better = value > best

@@ -363,7 +363,7 @@ def band_plot(
 # ----------------------------------------------------------------------------------------------
 # Part II, chapters 8-9 (Lemma C and the flip)
 
-__all__ += ["paired_scatter_plot", "factor_bar_plot"]
+__all__ += ["paired_scatter_plot", "factor_bar_plot", "legend_below_plot"]
 
 
 def paired_scatter_plot(
@@ -437,6 +437,96 @@ def paired_scatter_plot(
     return fig
 
 
+def legend_below_plot(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+    logx: bool = False,
+    logy: bool = False,
+    hlines: Mapping[str, float] | None = None,
+    styles: Mapping[str, Mapping] | None = None,
+    ncol: int = 2,
+):
+    """Curves ``curves[label] = (x, y)`` with the legend in columns below the axes, clear of the data.
+
+    For figures with many series, where a legend inside the axes would cover some of them. Log axes
+    get plain-number tick labels.
+
+    Parameters
+    ----------
+    curves : mapping label → (x, y)
+        Pairs of 1-D arrays of one length per curve; NaN values leave gaps.
+    xlabel, ylabel : str
+        Axis labels, with units where the quantity has them.
+    logx, logy : bool
+        Logarithmic axes.
+    hlines : mapping label → float, optional
+        Horizontal reference levels (dotted).
+    styles : mapping label → dict, optional
+        Extra matplotlib keyword arguments per curve (e.g. ``{"linestyle": "--", "marker": ""}``).
+    ncol : int
+        Columns of the legend.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> fig = ll.plotting.legend_below_plot({"a": ([1, 2], [3, 4]), "b": ([1, 3], [2, 2])}, xlabel="x", ylabel="y")
+    >>> len(fig.axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    if not isinstance(curves, Mapping) or not curves:
+        raise TypeError(f"`curves` must be a non-empty mapping label → (x, y); got {type(curves).__name__}.")
+    if isinstance(ncol, bool) or not isinstance(ncol, int) or ncol < 1:
+        raise ValueError(f"`ncol` must be an integer ≥ 1; got {ncol!r}.")
+    pairs = {}
+    for label, xy in curves.items():
+        if not isinstance(xy, (tuple, list)) or len(xy) != 2:
+            raise TypeError(f"`curves[{label!r}]` must be a pair (x, y) of 1-D arrays; got {type(xy).__name__}.")
+        xs, ys = _as_array(f"curves[{label!r}][0]", xy[0]), _as_array(f"curves[{label!r}][1]", xy[1])
+        if xs.shape != ys.shape:
+            raise ValueError(f"`curves[{label!r}]` must hold x and y of one length; got {xs.size} and {ys.size}.")
+        pairs[label] = (xs, ys)
+    entries = len(pairs) + len(hlines or {})
+    rows = -(-entries // ncol)
+    with style():
+        fig, ax = plt.subplots(figsize=(6.4, 3.9 + 0.32 * rows))
+        for i, (label, (xs, ys)) in enumerate(pairs.items()):
+            kw = dict(color=PALETTE[i % len(PALETTE)], marker=MARKERS[i % len(MARKERS)])
+            kw.update((styles or {}).get(label, {}))
+            ax.plot(xs, ys, label=label, **kw)
+        for label, level in (hlines or {}).items():
+            ax.axhline(level, color="0.35", linestyle=":", linewidth=1.5, label=label)
+        plain = FuncFormatter(lambda v, _: f"{v:g}")
+        if logx:
+            ax.set_xscale("log")
+            xs = sorted({float(v) for xs_, _ in pairs.values() for v in xs_ if np.isfinite(v) and v > 0})
+            if 2 <= len(xs) <= 8:  # few x values: label exactly those
+                ax.set_xticks(xs)
+                ax.xaxis.set_major_formatter(plain)
+                ax.xaxis.set_minor_formatter(NullFormatter())
+        if logy:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
+            ax.yaxis.set_major_formatter(plain)
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title)
+        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=ncol, fontsize=10)
+        fig.tight_layout()
+    return fig
+
+
 def factor_bar_plot(
     factors: Mapping[str, float],
     *,
@@ -477,7 +567,9 @@ def factor_bar_plot(
     if not np.all(np.isfinite(values)) or (logx and np.any(values <= 0)):
         raise ValueError(f"`factors` must hold finite{' positive' if logx else ''} numbers; got {values.tolist()}.")
     with style():
-        fig, ax = plt.subplots(figsize=(6.4, 0.55 * len(labels) + 1.4))
+        # Wide enough for the labels, so that the bars keep most of the width.
+        width = 6.4 + 0.075 * max(len(label) for label in labels)
+        fig, ax = plt.subplots(figsize=(width, 0.55 * len(labels) + 1.4))
         pos = np.arange(len(labels))[::-1]
         ax.barh(pos, values, color=[PALETTE[i % len(PALETTE)] for i in range(len(labels))], height=0.6)
         for p, v in zip(pos, values):
@@ -495,6 +587,7 @@ def factor_bar_plot(
             ax.set_title(title)
         fig.tight_layout()
     return fig
+
 
 # ---- Part III (chapters 10-12): curves with their own x values, several panels in one figure ----
 
@@ -516,8 +609,9 @@ def _draw_curves(ax, curves, *, errors=None, fits=None, hlines=None, logx=False,
         err = None if not errors or label not in errors else _as_array(f"errors[{label!r}]", errors[label])
         ax.errorbar(xs, ys, yerr=err, label=label, capsize=3 if err is not None else 0, **style)
         if fits and label in fits:
-            slope, intercept = fits[label]
-            grid = np.geomspace(xs.min(), xs.max(), 50) if logx else np.linspace(xs.min(), xs.max(), 50)
+            slope, intercept, *span = fits[label]
+            lo, hi = (span[0], span[1]) if len(span) == 2 else (xs.min(), xs.max())
+            grid = np.geomspace(lo, hi, 50) if logx else np.linspace(lo, hi, 50)
             ax.plot(grid, np.exp(intercept) * grid**slope, "--", color=style["color"], linewidth=1.3,
                     label=f"fit: slope {slope:.2f}")
     for label, level in (hlines or {}).items():
@@ -575,8 +669,9 @@ def xy_plot(
         Logarithmic axes.
     errors : mapping label → 1-D array, optional
         Symmetric error bars.
-    fits : mapping label → (slope, intercept), optional
-        Dashed power law y = exp(intercept)·x^slope over the curve's x range.
+    fits : mapping label → (slope, intercept) or (slope, intercept, x_min, x_max), optional
+        Dashed power law y = exp(intercept)·x^slope over the curve's x range (or over [x_min, x_max],
+        the range it was fitted on).
     hlines : mapping label → float, optional
         Horizontal reference levels.
     styles : mapping label → dict, optional

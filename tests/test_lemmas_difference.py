@@ -301,6 +301,19 @@ def test_search_returns_exact_values_in_the_ball_and_beats_the_attack_direction(
     assert torch.equal(u0, torch.zeros_like(x)) and torch.equal(best0, torch.zeros(5, dtype=torch.float64))
 
 
+def test_search_with_one_radius_per_input_equals_separate_searches():
+    net = make_net(d=6, m=80, seed=3)
+    x = unit_rows(4, 6, seed=4)
+    radii = torch.tensor([0.0, 0.1, 0.4, 1.2], dtype=torch.float64)
+    u, best = L.gradient_difference_search(net, x, radii, restarts=5, steps=15, generator=gen(5))
+    assert bool((u.norm(dim=1) <= radii * (1 + 1e-12)).all())
+    assert float(best[0]) == 0.0 and float(u[0].abs().max()) == 0.0
+    for i, r in enumerate(radii.tolist()):
+        u_i, best_i = L.gradient_difference_search(net, x, r, restarts=5, steps=15, generator=gen(5))
+        torch.testing.assert_close(u[i], u_i[i], rtol=1e-12, atol=1e-14)
+        torch.testing.assert_close(best[i], best_i[i], rtol=1e-12, atol=1e-14)
+
+
 def test_search_follows_the_model_dtype():
     net = make_net(d=5, m=30, seed=1, dtype=torch.float32)
     x = unit_rows(2, 5, seed=2, dtype=torch.float32)
@@ -499,6 +512,17 @@ def test_figures_draw_and_reject_bad_sizes():
     plt.close(fig)
     fig = ll.plotting.factor_bar_plot({"a": 2.0, "b": 40.0}, xlabel="factor")
     plt.close(fig)
+    fig = ll.plotting.legend_below_plot({"a": ([1.0, 10.0, 100.0], [1.0, 0.5, NAN]), "b": ([1.0, 3.0], [0.2, 0.3])},
+                                        xlabel="x", ylabel="y", logx=True, logy=True, hlines={"level": 0.5},
+                                        styles={"b": {"linestyle": "--"}})
+    assert len(fig.axes) == 1 and len(fig.axes[0].get_legend().get_texts()) == 3
+    plt.close(fig)
+    with pytest.raises(ValueError, match="`curves"):
+        ll.plotting.legend_below_plot({"a": ([1.0, 2.0], [1.0])}, xlabel="x", ylabel="y")
+    with pytest.raises(TypeError, match="`curves"):
+        ll.plotting.legend_below_plot({"a": [1.0, 2.0, 3.0]}, xlabel="x", ylabel="y")
+    with pytest.raises(ValueError, match="`ncol`"):
+        ll.plotting.legend_below_plot({"a": ([1.0], [1.0])}, xlabel="x", ylabel="y", ncol=0)
     with pytest.raises(ValueError, match="`groups"):
         ll.plotting.paired_scatter_plot({"a": ([1.0, 2.0], [1.0])}, xlabel="x", ylabel="y")
     with pytest.raises(TypeError, match="`groups"):
@@ -616,6 +640,11 @@ def _cases():
         pytest.param("gradient_difference_search", "restarts", lambda c: 1, ValueError, id="search-restarts-one"),
         pytest.param("gradient_difference_search", "restarts", lambda c: 2.0, TypeError, id="search-restarts-float"),
         pytest.param("gradient_difference_search", "generator", lambda c: 0, TypeError, id="search-generator-int"),
+        pytest.param("gradient_difference_search", "radius", lambda c: torch.ones(N + 1, dtype=torch.float64), ValueError, id="search-radius-wrong-n"),
+        pytest.param("gradient_difference_search", "radius", lambda c: -torch.ones(N, dtype=torch.float64), ValueError, id="search-radius-negative-tensor"),
+        pytest.param("gradient_difference_search", "radius", lambda c: _with(torch.ones(N, dtype=torch.float64), NAN), ValueError, id="search-radius-nan-tensor"),
+        pytest.param("gradient_difference_search", "radius", lambda c: torch.ones(N, dtype=torch.int64), TypeError, id="search-radius-int-tensor"),
+        pytest.param("gradient_difference_search", "radius", lambda c: _meta((N,)), ValueError, id="search-radius-other-device"),
         pytest.param("ray_slope_change", "length", lambda c: torch.ones(N + 1, dtype=torch.float64), ValueError, id="ray-length-wrong-n"),
         pytest.param("ray_slope_change", "length", lambda c: -torch.ones(N, dtype=torch.float64), ValueError, id="ray-length-negative-tensor"),
         pytest.param("ray_slope_change", "length", lambda c: _with(torch.ones(N, dtype=torch.float64), NAN), ValueError, id="ray-length-nan-tensor"),
