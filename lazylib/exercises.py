@@ -668,6 +668,106 @@ _register(Exercise(
     hint="average the three seeds' 'robust_accuracy_scaled' lists point by point, then call "
          "ll.reproduce.crossing(results.provenance['scaled_eps'], curve, curve[0] / 2).",
 ))
+def _advtrain_threshold(name: str, **where) -> float:
+    """Where the seed-averaged PGD robust accuracy first reaches half its maximum, interpolated in log."""
+    from .reproduce import crossing
+
+    key = "C0" if name == "advtrain" else "radius"
+    xs, mu, _ = _saved(name).mean("robust_accuracy_pgd", by=key, **where)
+    return math.exp(crossing([math.log(v) for v in xs], mu, max(mu) / 2, rising=True))
+
+
+_register(Exercise(
+    label="advtrain-11.1",
+    chapter="11_adversarial_training",
+    reference=lambda: 8.0 / 2,
+    shape=None,
+    rtol=1e-6,
+    atol=1e-9,
+    hint="the supremum is taken neuron by neuron; a neuron with the helpful sign gains E[relu(z + R) − relu(z)], "
+         "the other kind E[relu(z) − relu(z − R)]; average the two with E relu(z + c) = cΦ(c) + φ(c), then sum over m.",
+))
+
+_register(Exercise(
+    label="advtrain-11.2",
+    chapter="11_adversarial_training",
+    reference=lambda: 2 * 0.2 * math.sqrt(196 / 2),
+    shape=None,
+    rtol=1e-3,
+    atol=0.0,
+    hint="set the margin gain C0/2 equal to the margin that survives the step, ε·√(d/2), and solve for C0.",
+))
+
+_register(Exercise(
+    label="advtrain-11.3",
+    chapter="11_adversarial_training",
+    reference=lambda: _advtrain_threshold("advtrain", d=100, eps=0.4),
+    shape=None,
+    rtol=1e-3,
+    atol=0.0,
+    hint="adv.mean('robust_accuracy_pgd', by='C0', d=100, eps=0.4); then crossing on the logarithms of C0 "
+         "with level max/2 and rising=True; exponentiate the result.",
+))
+
+_register(Exercise(
+    label="advtrain-11.4",
+    chapter="11_adversarial_training",
+    reference=lambda: _advtrain_threshold("radius", m=4000) * math.sqrt(4000),
+    shape=None,
+    rtol=1e-3,
+    atol=0.0,
+    hint="rad.mean('robust_accuracy_pgd', by='radius', m=4000), the same crossing in log r, then multiply "
+         "the radius by √m.",
+))
+def _beyond_adv_exponent() -> float:
+    from .metrics import power_law_fit
+
+    ds, med, _ = _saved("advtrain").mean("flip_distance_median", by="d", C0=64.0, eps=0.2)
+    return power_law_fit(ds, med).slope
+
+
+_register(Exercise(
+    label="beyond-12.1",
+    chapter="12_beyond_lazy",
+    reference=lambda: 7.0 - 0.5 * 5.0,
+    shape=None,
+    rtol=1e-6,
+    atol=1e-9,
+    hint="y·f(x + δ) = y·f(x) + y·wᵀδ, and Cauchy–Schwarz bounds wᵀδ below by −‖w‖·‖δ‖.",
+))
+
+_register(Exercise(
+    label="beyond-12.2",
+    chapter="12_beyond_lazy",
+    reference=lambda: 1.0,
+    shape=None,
+    rtol=1e-6,
+    atol=1e-9,
+    hint="the two networks differ by a positive constant factor; what does that factor do to the sign of f "
+         "and to the direction of its gradient?",
+))
+
+_register(Exercise(
+    label="beyond-12.3",
+    chapter="12_beyond_lazy",
+    reference=_beyond_adv_exponent,
+    shape=None,
+    rtol=0.0,
+    atol=5e-3,
+    hint="adv.mean('flip_distance_median', by='d', C0=64.0, eps=0.2) gives three values; ll.power_law_fit of "
+         "them against d; the answer is the slope.",
+))
+
+_register(Exercise(
+    label="beyond-12.4",
+    chapter="12_beyond_lazy",
+    reference=lambda: math.erf(2 / math.sqrt(2)),
+    shape=None,
+    rtol=1e-3,
+    atol=0.0,
+    hint="the condition is |Z| ≤ ε‖w_s‖ for a standard normal Z; with ε = 2/√d and ‖w_s‖ = √d, use "
+         "P(|Z| ≤ t) = erf(t/√2).",
+))
 # ---- end of Part III ----
 
 

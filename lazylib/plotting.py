@@ -608,8 +608,9 @@ def _draw_curves(ax, curves, *, errors=None, fits=None, hlines=None, logx=False,
         err = None if not errors or label not in errors else _as_array(f"errors[{label!r}]", errors[label])
         ax.errorbar(xs, ys, yerr=err, label=label, capsize=3 if err is not None else 0, **style)
         if fits and label in fits:
-            slope, intercept = fits[label]
-            grid = np.geomspace(xs.min(), xs.max(), 50) if logx else np.linspace(xs.min(), xs.max(), 50)
+            slope, intercept, *span = fits[label]
+            lo, hi = (span[0], span[1]) if len(span) == 2 else (xs.min(), xs.max())
+            grid = np.geomspace(lo, hi, 50) if logx else np.linspace(lo, hi, 50)
             ax.plot(grid, np.exp(intercept) * grid**slope, "--", color=style["color"], linewidth=1.3,
                     label=f"fit: slope {slope:.2f}")
     for label, level in (hlines or {}).items():
@@ -667,8 +668,9 @@ def xy_plot(
         Logarithmic axes.
     errors : mapping label → 1-D array, optional
         Symmetric error bars.
-    fits : mapping label → (slope, intercept), optional
-        Dashed power law y = exp(intercept)·x^slope over the curve's x range.
+    fits : mapping label → (slope, intercept) or (slope, intercept, x_min, x_max), optional
+        Dashed power law y = exp(intercept)·x^slope over the curve's x range (or over [x_min, x_max],
+        the range it was fitted on).
     hlines : mapping label → float, optional
         Horizontal reference levels.
     styles : mapping label → dict, optional

@@ -594,16 +594,20 @@ def load(
     )
 
 
-def crossing(x: Sequence[float], y: Sequence[float], level: float) -> float:
-    """The first x at which a curve y(x) falls to ``level``, by linear interpolation between samples.
+def crossing(x: Sequence[float], y: Sequence[float], level: float, *, rising: bool = False) -> float:
+    """The first x at which a curve y(x) falls to ``level`` (or rises to it), by linear interpolation.
 
     For a robust-accuracy curve, ``crossing(eps, acc, acc[0] / 2)`` is the budget that halves the
-    accuracy. Returns ``nan`` when the curve never reaches the level, and x[0] when it starts there.
+    accuracy; with ``rising=True``, ``crossing(log_C0, acc, max(acc) / 2, rising=True)`` is where the
+    accuracy first reaches half its largest value. Returns ``nan`` when the curve never reaches the
+    level, and x[0] when it starts there.
 
     Examples
     --------
     >>> import lazylib as ll
     >>> ll.reproduce.crossing([0, 1, 2, 3], [1.0, 0.8, 0.4, 0.0], 0.6)
+    1.5
+    >>> ll.reproduce.crossing([0, 1, 2], [0.0, 0.2, 1.0], 0.6, rising=True)
     1.5
     """
     xs = [_checks.number("x", v) for v in x]
@@ -611,6 +615,10 @@ def crossing(x: Sequence[float], y: Sequence[float], level: float) -> float:
     level = _checks.number("level", level)
     if len(xs) != len(ys) or not xs:
         raise ValueError(f"`y` must have one value per x ({len(xs)}); got {len(ys)}.")
+    if not isinstance(rising, bool):
+        raise TypeError(f"`rising` must be True or False; got {rising!r}.")
+    if rising:
+        ys, level = [-v for v in ys], -level
     if any(b <= a for a, b in zip(xs, xs[1:])):
         raise ValueError("`x` must be strictly increasing; got a sequence that is not.")
     if ys[0] <= level:

@@ -619,7 +619,7 @@ def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "fl
     fit = power_law_fit([ds[i] for i in big], [mean[i] for i in big])
     ref = [mean[-1] * (d / ds[-1]) ** theory for d in ds]
     left = dict(curves={"measured": (ds, mean), f"slope {theory:g} (theory)": (ds, ref)}, errors={"measured": sem},
-                fits={"measured": (fit.slope, fit.intercept)}, styles={f"slope {theory:g} (theory)": dict(
+                fits={"measured": (fit.slope, fit.intercept, 100, ds[-1])}, styles={f"slope {theory:g} (theory)": dict(
                     linestyle=":", marker=None, color="0.4")},
                 xlabel="input dimension d (pixels)", ylabel=label, logx=True, logy=True,
                 title=f"m = {m}, C0 = {float(C0):g} (fit over d ≥ 100)")

@@ -257,3 +257,10 @@ def test_crossing_interpolates_the_first_fall_to_the_level():
         reproduce.crossing([0, 1], [1.0], 0.5)
     with pytest.raises(TypeError, match="`level`"):
         reproduce.crossing([0, 1], [1.0, 0.0], "half")
+
+
+def test_crossing_of_a_rising_curve():
+    assert reproduce.crossing([0, 1, 2], [0.0, 0.2, 1.0], 0.6, rising=True) == pytest.approx(1.5)
+    assert reproduce.crossing([0, 1, 2], [0.0, 0.2, 1.0], 0.6) == 0  # a falling crossing: it starts below
+    with pytest.raises(TypeError, match="`rising`"):
+        reproduce.crossing([0, 1], [0.0, 1.0], 0.5, rising="yes")
