@@ -1043,12 +1043,8 @@ def switch_angle(x: _torch.Tensor, u: _torch.Tensor) -> _torch.Tensor:
 class DifferenceMoments(_NamedTuple):
     """Expectations at initialisation for a fixed input and displacement (Lemma ``lem-difference-fixed``).
 
-    Attributes
-    ----------
-    count : torch.Tensor, shape (n,)
-        E|S(u)| = m·θ/π, the expected number of neurons that switch.
-    square_norm : torch.Tensor, shape (n,)
-        E‖∇f(x + u) − ∇f(x)‖² = d·θ/π.
+    - ``count`` (tensor of shape (n,)): E|S(u)| = m·θ/π, the expected number of neurons that switch;
+    - ``square_norm`` (tensor of shape (n,)): E‖∇f(x + u) − ∇f(x)‖² = d·θ/π.
     """
 
     count: _torch.Tensor
@@ -1705,10 +1701,8 @@ def naive_difference_bound(model: _TwoLayerReLU, x: _torch.Tensor, radius: float
 class DifferenceWindow(_NamedTuple):
     """Widths for which the uniform difference bound stays below half the typical gradient norm.
 
-    Attributes
-    ----------
-    log10_low, log10_high : float
-        log₁₀ of the smallest and largest width m in the window; both NaN when the window is empty.
+    Fields ``log10_low`` and ``log10_high`` (floats): log₁₀ of the smallest and largest width m in the
+    window; both NaN when the window is empty.
     """
 
     log10_low: float
