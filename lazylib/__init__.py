@@ -108,6 +108,7 @@ __all__ = [
     "__version__",
 ]
 
+
 # ---- Part III (chapters 10-12): batched ensembles and the experiment commands ----
 from . import ensemble, reproduce  # noqa: E402
 from .ensemble import Ensemble, train_ensemble  # noqa: E402

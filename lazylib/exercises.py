@@ -597,6 +597,7 @@ _register(Exercise(
          "the inputs whose sign changed (use the inputs ll.data.sphere(100, 784, ...) draws with seed 6).",
 ))
 
+
 # ---- Part III (chapters 10-12): reproducing the experiments, adversarial training, beyond laziness ----
 
 

@@ -588,6 +588,7 @@ def factor_bar_plot(
         fig.tight_layout()
     return fig
 
+
 # ---- Part III (chapters 10-12): curves with their own x values, several panels in one figure ----
 
 __all__ += ["xy_plot", "panels_plot"]

@@ -570,6 +570,7 @@ def gradient_norm_figure(d: int = 196, m: int = 1000, seed: int = 0):
         fig.tight_layout()
     return fig
 
+
 # ---- Part III (chapters 10-12): explorers over the saved results of ``python -m lazylib reproduce`` ----
 
 __all__ += ["scaling_figure", "transition_figure", "attack_gap_figure"]
