@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Exact ll.flip_distance against the authors' line search (steps 0.001, at most 5000).",
     )
     parser.add_argument("--device", default=None, help="torch device (default: ll.default_device())")
-    parser.add_argument("--points", type=int, default=40, help="points for the line searches (default 40)")
+    parser.add_argument("--points", type=int, default=100, help="points for the line searches (default 100)")
     parser.add_argument("--repeats", type=int, default=1,
                         help="timings of the exact method after each line-searched point (default 1); "
                              "the median over all points' timings is used")
