@@ -72,6 +72,27 @@ def _as_array(name: str, values: object) -> np.ndarray:
     return arr
 
 
+def _hlines(ax, hlines: Mapping[str, float] | None) -> None:
+    """Dotted grey horizontal reference levels, each in the legend."""
+    for label, level in (hlines or {}).items():
+        ax.axhline(level, color="0.35", linestyle=":", linewidth=1.5, label=label)
+
+
+def _finish(fig, ax, *, xlabel: str, ylabel: str, title: str | None = None,
+            logx: bool = False, logy: bool = False) -> None:
+    """The common end of a one-axes figure: log scales, axis labels, title, legend, layout."""
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+
+
 def line_plot(
     x: Sequence[float],
     series: Mapping[str, Sequence[float]],
@@ -131,18 +152,8 @@ def line_plot(
                 grid = np.geomspace(xs.min(), xs.max(), 50) if logx else np.linspace(xs.min(), xs.max(), 50)
                 ax.plot(grid, np.exp(intercept) * grid**slope, "--", color=colour, linewidth=1.3,
                         label=f"fit: slope {slope:.2f}")
-        for j, (label, level) in enumerate((hlines or {}).items()):
-            ax.axhline(level, color="0.35", linestyle=":", linewidth=1.5, label=label)
-        if logx:
-            ax.set_xscale("log")
-        if logy:
-            ax.set_yscale("log")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        if title:
-            ax.set_title(title)
-        ax.legend(frameon=False)
-        fig.tight_layout()
+        _hlines(ax, hlines)
+        _finish(fig, ax, xlabel=xlabel, ylabel=ylabel, title=title, logx=logx, logy=logy)
     return fig
 
 
@@ -168,14 +179,7 @@ def curves_plot(
         for i, (label, ys) in enumerate(curves.items()):
             ys = _as_array(f"curves[{label!r}]", ys)
             ax.plot(np.arange(start, start + ys.size), ys, color=PALETTE[i % len(PALETTE)], label=label)
-        if logy:
-            ax.set_yscale("log")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        if title:
-            ax.set_title(title)
-        ax.legend(frameon=False)
-        fig.tight_layout()
+        _finish(fig, ax, xlabel=xlabel, ylabel=ylabel, title=title, logy=logy)
     return fig
 
 
@@ -203,12 +207,7 @@ def histogram_plot(
         if density is not None:
             ax.plot(_as_array("density[0]", density[0]), _as_array("density[1]", density[1]),
                     color=PALETTE[1], label=density_label)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("probability density")
-        if title:
-            ax.set_title(title)
-        ax.legend(frameon=False)
-        fig.tight_layout()
+        _finish(fig, ax, xlabel=xlabel, ylabel="probability density", title=title)
     return fig
 
 
@@ -345,18 +344,8 @@ def band_plot(
                     raise ValueError(f"`bands[{label!r}]` must hold two arrays of shape {xs.shape}; "
                                      f"got {low.shape} and {high.shape}.")
                 ax.fill_between(xs, low, high, color=colour, alpha=0.2, linewidth=0, step=where)
-        for label, level in (hlines or {}).items():
-            ax.axhline(level, color="0.35", linestyle=":", linewidth=1.5, label=label)
-        if logx:
-            ax.set_xscale("log")
-        if logy:
-            ax.set_yscale("log")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        if title:
-            ax.set_title(title)
-        ax.legend(frameon=False)
-        fig.tight_layout()
+        _hlines(ax, hlines)
+        _finish(fig, ax, xlabel=xlabel, ylabel=ylabel, title=title, logx=logx, logy=logy)
     return fig
 
 
@@ -424,16 +413,7 @@ def paired_scatter_plot(
             finite = finite[np.isfinite(finite) & ((finite > 0) if (logx or logy) else True)]
             lo, hi = float(finite.min()), float(finite.max())
             ax.plot([lo, hi], [lo, hi], "--", color="0.35", linewidth=1.3, label=diagonal)
-        if logx:
-            ax.set_xscale("log")
-        if logy:
-            ax.set_yscale("log")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        if title:
-            ax.set_title(title)
-        ax.legend(frameon=False)
-        fig.tight_layout()
+        _finish(fig, ax, xlabel=xlabel, ylabel=ylabel, title=title, logx=logx, logy=logy)
     return fig
 
 
@@ -503,8 +483,7 @@ def legend_below_plot(
             kw = dict(color=PALETTE[i % len(PALETTE)], marker=MARKERS[i % len(MARKERS)])
             kw.update((styles or {}).get(label, {}))
             ax.plot(xs, ys, label=label, **kw)
-        for label, level in (hlines or {}).items():
-            ax.axhline(level, color="0.35", linestyle=":", linewidth=1.5, label=label)
+        _hlines(ax, hlines)
         plain = FuncFormatter(lambda v, _: f"{v:g}")
         if logx:
             ax.set_xscale("log")
@@ -614,8 +593,7 @@ def _draw_curves(ax, curves, *, errors=None, fits=None, hlines=None, logx=False,
             grid = np.geomspace(lo, hi, 50) if logx else np.linspace(lo, hi, 50)
             ax.plot(grid, np.exp(intercept) * grid**slope, "--", color=style["color"], linewidth=1.3,
                     label=f"fit: slope {slope:.2f}")
-    for label, level in (hlines or {}).items():
-        ax.axhline(level, color="0.35", linestyle=":", linewidth=1.5, label=label)
+    _hlines(ax, hlines)
     _log_axes(ax, curves, logx, logy)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
