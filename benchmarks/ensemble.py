@@ -47,37 +47,12 @@ import torch
 
 import lazylib as ll
 
+from ._timing import machine_load, timed
+
 D_SIZE, M, BATCH, LR, C0 = 5, 1000, 64, 0.1, 10.0
 SPEEDUP_TARGET = 5.0
 AGREEMENT_F32, AGREEMENT_F64 = 1e-4, 1e-10
 RESULTS = Path(__file__).resolve().parent / "results" / "ensemble.json"
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _timed(fn: Any, device: torch.device) -> tuple[float, Any]:
-    _sync(device)
-    t0 = time.perf_counter()
-    out = fn()
-    _sync(device)
-    return time.perf_counter() - t0, out
-
-
-def _machine_load() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    try:
-        out["loadavg_1min"] = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        pass
-    try:
-        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
-        out["cpu_pressure_some_avg10"] = float(line.split("avg10=")[1].split()[0])
-    except (OSError, IndexError, ValueError):
-        pass
-    return out
 
 
 def sequential(x, y, seeds, epochs, device, dtype, evaluate=False) -> list[ll.TwoLayerReLU]:
@@ -109,7 +84,7 @@ def matmul_rate(device: torch.device, n: int = 2048, repeats: int = 3) -> float:
     a = torch.randn(n, n, generator=g).to(device)
     b = torch.randn(n, n, generator=g).to(device)
     a @ b
-    times = [_timed(lambda: a @ b, device)[0] for _ in range(repeats)]
+    times = [timed(lambda: a @ b, device)[0] for _ in range(repeats)]
     return 2 * n**3 / statistics.median(times)
 
 
@@ -139,20 +114,20 @@ def main(argv: list[str] | None = None) -> int:
     ens64 = batched(x64, y64, seeds[:4], 3, device, torch.float64)
     diff64 = max(float((ens64.W[k].detach() - net.W.detach()).abs().max()) for k, net in enumerate(ref64))
 
-    load_before = _machine_load()
+    load_before = machine_load()
     rounds: dict[str, list[float]] = {"sequential": [], "batched": [], "batched_one_at_a_time": [],
                                       "sequential_with_evaluation": [], "batched_with_evaluation": [], "matmul_flops": []}
     for _ in range(args.repeats):
-        rounds["sequential"].append(_timed(lambda: sequential(x, y, seeds, args.epochs, device, torch.float32), device)[0])
-        rounds["batched"].append(_timed(lambda: batched(x, y, seeds, args.epochs, device, torch.float32), device)[0])
+        rounds["sequential"].append(timed(lambda: sequential(x, y, seeds, args.epochs, device, torch.float32), device)[0])
+        rounds["batched"].append(timed(lambda: batched(x, y, seeds, args.epochs, device, torch.float32), device)[0])
         rounds["batched_one_at_a_time"].append(
-            _timed(lambda: one_at_a_time(x, y, seeds, args.epochs, device, torch.float32), device)[0])
+            timed(lambda: one_at_a_time(x, y, seeds, args.epochs, device, torch.float32), device)[0])
         rounds["sequential_with_evaluation"].append(
-            _timed(lambda: sequential(x, y, seeds, args.epochs, device, torch.float32, True), device)[0])
+            timed(lambda: sequential(x, y, seeds, args.epochs, device, torch.float32, True), device)[0])
         rounds["batched_with_evaluation"].append(
-            _timed(lambda: batched(x, y, seeds, args.epochs, device, torch.float32, True), device)[0])
+            timed(lambda: batched(x, y, seeds, args.epochs, device, torch.float32, True), device)[0])
         rounds["matmul_flops"].append(matmul_rate(device))
-    load_after = _machine_load()
+    load_after = machine_load()
     med = {k: statistics.median(v) for k, v in rounds.items()}
     speedup = med["sequential"] / med["batched"]
 

@@ -46,6 +46,8 @@ import torch
 
 import lazylib as ll
 
+from ._timing import machine_load, timed
+
 SEED = 0
 D, M = 784, 1000
 STEP = 0.001  # the authors' line-search step = the resolution of its answer
@@ -171,36 +173,6 @@ def minimal_line_search(
 # --------------------------------------------------------------------------------------------------
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _time(fn: Any, device: torch.device) -> tuple[float, Any]:
-    _sync(device)
-    t0 = time.perf_counter()
-    out = fn()
-    _sync(device)
-    return time.perf_counter() - t0, out
-
-
-def _machine_load() -> dict[str, Any]:
-    """Load average and (where the kernel reports it) CPU pressure: other work slows the batched,
-    multi-threaded exact method much more than the one-row line search, so a busy machine lowers the
-    ratio."""
-    out: dict[str, Any] = {}
-    try:
-        out["loadavg_1min"] = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        pass
-    try:
-        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
-        out["cpu_pressure_some_avg10"] = float(line.split("avg10=")[1].split()[0])
-    except (OSError, IndexError, ValueError):
-        pass
-    return out
-
-
 def compare(exact: torch.Tensor, line: torch.Tensor, *, step: float, max_dist: float) -> dict[str, Any]:
     """Agreement between exact distances and line-search distances on the same points.
 
@@ -261,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_train:
         training = {"trained": False, "description": "network at initialisation (no training)"}
     else:
-        t_tr, hist = _time(lambda: ll.train(
+        t_tr, hist = timed(lambda: ll.train(
             model, x_train, y_train, C0=10, lr=0.1, epochs=args.epochs, batch_size=64, constraint="stop",
             generator=torch.Generator().manual_seed(args.seed), progress=False), device)
         training = {
@@ -310,20 +282,20 @@ def main(argv: list[str] | None = None) -> int:
         ll.flip_distance(model, x_test)
     authors_line_search(model, xs[:1], ys[:1], max_steps=20)
     minimal_line_search(model, xs[:1], max_steps=20)
-    load_before = _machine_load()
+    load_before = machine_load()
     t_authors = t_minimal = 0.0
     parts_authors, parts_minimal, times_sub, times_full = [], [], [], []
     for i in range(n_points):
-        dt, out = _time(lambda: authors_line_search(model, xs[i : i + 1], ys[i : i + 1]), device)
+        dt, out = timed(lambda: authors_line_search(model, xs[i : i + 1], ys[i : i + 1]), device)
         t_authors += dt
         parts_authors.append(out)
-        dt, out = _time(lambda: minimal_line_search(model, xs[i : i + 1]), device)
+        dt, out = timed(lambda: minimal_line_search(model, xs[i : i + 1]), device)
         t_minimal += dt
         parts_minimal.append(out)
         for _ in range(args.repeats):
-            times_sub.append(_time(lambda: ll.flip_distance(model, xs), device)[0])
-            times_full.append(_time(lambda: ll.flip_distance(model, x_test), device)[0])
-    load_after = _machine_load()
+            times_sub.append(timed(lambda: ll.flip_distance(model, xs), device)[0])
+            times_full.append(timed(lambda: ll.flip_distance(model, x_test), device)[0])
+    load_after = machine_load()
     busy = any(load.get("cpu_pressure_some_avg10", 0.0) > BUSY_PRESSURE for load in (load_before, load_after))
     line_authors = torch.cat([d for d, _ in parts_authors])
     fw_authors = torch.cat([f for _, f in parts_authors])

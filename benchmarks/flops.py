@@ -40,35 +40,10 @@ import torch
 
 import lazylib as ll
 
+from ._timing import machine_load, timed
+
 M, SIZE, TARGET = 1000, 28, 0.5
 RESULTS = Path(__file__).resolve().parent / "results" / "flops.json"
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _timed(fn: Any, device: torch.device) -> float:
-    _sync(device)
-    t0 = time.perf_counter()
-    fn()
-    _sync(device)
-    return time.perf_counter() - t0
-
-
-def _machine_load() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    try:
-        out["loadavg_1min"] = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        pass
-    try:
-        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
-        out["cpu_pressure_some_avg10"] = float(line.split("avg10=")[1].split()[0])
-    except (OSError, IndexError, ValueError):
-        pass
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,12 +87,12 @@ def main(argv: list[str] | None = None) -> int:
            "large_matmul": matmul}
     for fn in fns.values():  # warm-up
         fn()
-    load_before = _machine_load()
+    load_before = machine_load()
     times: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(args.repeats):
         for k, fn in fns.items():
-            times[k].append(_timed(fn, device))
-    load_after = _machine_load()
+            times[k].append(timed(fn, device)[0])
+    load_after = machine_load()
     rate = {k: flops[k] / statistics.median(v) for k, v in times.items()}
     fraction = {k: rate[k] / rate["large_matmul"] for k in rate if k != "large_matmul"}
     checks = {"train_step_at_least_half_the_large_matmul_rate": fraction["train_step"] >= TARGET}
