@@ -23,7 +23,7 @@ from torch import nn
 
 from . import _checks
 from .model import TwoLayerReLU
-from .train import TrainHistory, _progress_enabled
+from .train import TrainHistory, _attack_options, _progress_enabled
 
 __all__ = [
     "Ensemble",
@@ -579,8 +579,6 @@ def train_ensemble(
     """
     from tqdm.auto import tqdm
 
-    from .attacks import _clip_range
-
     _ensemble("ens", ens)
     x = _checks.tensor("x", x, ndim=2, shape=(None, ens.d), shape_text=f"(n, {ens.d})", finite=False)
     x = _inputs("x", x, ens)
@@ -613,17 +611,9 @@ def train_ensemble(
             f"got {type(generator).__name__}."
         )
     _checks.generator("generator", shared)
-    if attack is not None:
-        attack = _checks.choice("attack", attack, ("pgd", "fgm"))
-        if eps is None:
-            raise TypeError("`eps` must be a finite number ≥ 0 when `attack` is given; got None.")
-        eps = _checks.number("eps", eps, minimum=0.0)
-        attack_steps = _checks.positive_int("attack_steps", attack_steps)
-        if attack_step_size is not None:
-            attack_step_size = _checks.number("attack_step_size", attack_step_size, minimum=0.0)
-        box = _clip_range(clip, x)
-    elif eps is not None or clip is not None:
-        raise ValueError(f"`attack` must be 'pgd' or 'fgm' when `eps` or `clip` is given; got {attack!r}.")
+    attack, eps, attack_steps, attack_step_size, box = _attack_options(
+        attack, eps, attack_steps, attack_step_size, clip, x
+    )
     if progress is not None and not isinstance(progress, bool):
         raise TypeError(f"`progress` must be True, False or None; got {progress!r}.")
     if not isinstance(evaluate, bool):

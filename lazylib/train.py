@@ -101,6 +101,23 @@ def _progress_enabled(progress: bool | None) -> bool:
     return sys.stderr.isatty() or "ipykernel" in sys.modules
 
 
+def _attack_options(attack, eps, attack_steps, attack_step_size, clip, x):
+    """Validate adversarial-training options (shared by ``train`` and ``train_ensemble``); returns
+    (attack, eps, attack_steps, attack_step_size, clip box or None)."""
+    if attack is None:
+        if eps is not None or clip is not None:
+            raise ValueError(f"`attack` must be 'pgd' or 'fgm' when `eps` or `clip` is given; got {attack!r}.")
+        return None, None, attack_steps, attack_step_size, None
+    attack = _checks.choice("attack", attack, ("pgd", "fgm"))
+    if eps is None:
+        raise TypeError("`eps` must be a finite number ≥ 0 when `attack` is given; got None.")
+    eps = _checks.number("eps", eps, minimum=0.0)
+    attack_steps = _checks.positive_int("attack_steps", attack_steps)
+    if attack_step_size is not None:
+        attack_step_size = _checks.number("attack_step_size", attack_step_size, minimum=0.0)
+    return attack, eps, attack_steps, attack_step_size, _clip_range(clip, x)
+
+
 def train(
     model: TwoLayerReLU,
     x: torch.Tensor,
@@ -219,17 +236,9 @@ def train(
     R = lazy_radius(model.m, C0) if C0 is not None else (
         None if radius is None else _checks.number("radius", radius, minimum=0.0)
     )
-    if attack is not None:
-        attack = _checks.choice("attack", attack, ("pgd", "fgm"))
-        if eps is None:
-            raise TypeError("`eps` must be a finite number ≥ 0 when `attack` is given; got None.")
-        eps = _checks.number("eps", eps, minimum=0.0)
-        attack_steps = _checks.positive_int("attack_steps", attack_steps)
-        if attack_step_size is not None:
-            attack_step_size = _checks.number("attack_step_size", attack_step_size, minimum=0.0)
-        _clip_range(clip, x)
-    elif eps is not None or clip is not None:
-        raise ValueError(f"`attack` must be 'pgd' or 'fgm' when `eps` or `clip` is given; got {attack!r}.")
+    attack, eps, attack_steps, attack_step_size, _ = _attack_options(
+        attack, eps, attack_steps, attack_step_size, clip, x
+    )
     if not isinstance(evaluate, bool):
         raise TypeError(f"`evaluate` must be True or False; got {evaluate!r}.")
 
