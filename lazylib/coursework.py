@@ -11,6 +11,10 @@ label, a hidden solution between ``solution-start`` and ``solution-end`` markers
 cells), and a visible ``check("KEY", answer)`` cell after it. The student version replaces each
 solution by one code cell that raises ``NotImplementedError`` naming the exercise, and clears every
 output, so nothing of the solution is left.
+
+Proof exercises (their title key starts with ``proof-``, e.g. ``proof-8.1``) ask for a written
+argument: their hidden solution is Markdown only and they have no ``check`` cell; the student version
+replaces the solution by a Markdown cell in which to write the proof.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 
 __all__ = [
     "ExerciseCells",
+    "is_proof",
     "find_exercises",
     "student_notebook",
     "install_cell_source",
@@ -40,6 +45,12 @@ _SOL_END = re.compile(r":::\{solution-end\}")
 _SOL_BLOCK = re.compile(r"(?ms)^(?P<fence>:{3,})\{solution\}.*?^(?P=fence)\s*$\n?")
 _CHECK = re.compile(r"""^\s*check\(\s*["'](?P<key>[^"']+)["']""")
 STUB_TAG = "exercise-stub"
+PROOF_PREFIX = "proof-"
+
+
+def is_proof(key: str) -> bool:
+    """Whether an exercise key names a written (proof) exercise, which has no computed answer."""
+    return key.startswith(PROOF_PREFIX)
 
 
 def install_cell_source(url: str, version: str) -> str:
@@ -136,7 +147,11 @@ def student_notebook(nb: Any) -> Any:
     skipping = False
     for i, cell in enumerate(nb.cells):
         if i in starts:
-            stub = nbformat.v4.new_code_cell(_stub(starts[i].key))
+            key = starts[i].key
+            if is_proof(key):
+                stub = nbformat.v4.new_markdown_cell(f"*Exercise {key}: write your proof here.*")
+            else:
+                stub = nbformat.v4.new_code_cell(_stub(key))
             stub.metadata["tags"] = [STUB_TAG]
             cells.append(stub)
             skipping = True
@@ -186,17 +201,24 @@ def check_chapter(path: pathlib.Path, *, timeout: int = 900) -> list[str]:
     found = find_exercises(nb)
     chapter = pathlib.Path(path).stem
     expected = {label for label, ex in registry.EXERCISES.items() if ex.chapter == chapter}
-    keys = {ex.key for ex in found}
+    keys = {ex.key for ex in found if not is_proof(ex.key)}
     if expected != keys:
         raise AssertionError(f"{chapter}: exercises in the notebook {sorted(keys)} differ from the registry {sorted(expected)}.")
+    report = []
     for ex in found:
-        if ex.solution is None or ex.check is None:
+        if is_proof(ex.key):
+            if ex.solution is None or ex.check is not None:
+                raise AssertionError(f"{chapter}: proof exercise {ex.key} needs a hidden solution and no check cell.")
+            cells = nb.cells[ex.solution[0]:ex.solution[1] + 1]
+            if any(c.cell_type != "markdown" for c in cells):
+                raise AssertionError(f"{chapter}: the solution of proof exercise {ex.key} must be Markdown only.")
+            report.append(f"{chapter}: {ex.key} is a proof exercise with a written, hidden solution")
+        elif ex.solution is None or ex.check is None:
             raise AssertionError(f"{chapter}: exercise {ex.key} needs a hidden solution and a check cell after it.")
-    starts = {ex.solution[0]: ex for ex in found if ex.solution}
+    starts = {ex.solution[0]: ex for ex in found if ex.solution and not is_proof(ex.key)}
     checks = {ex.check: ex for ex in found if ex.check is not None}
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(pathlib.Path(path).parent)}})
-    report = []
     with client.setup_kernel():
         for i, cell in enumerate(nb.cells):
             if i in starts:

@@ -124,3 +124,19 @@ def test_repository_url_lives_only_in_the_config():
                and not any(part in {".venv", "_build", ".git", "node_modules"} for part in p.parts)]
     holders = sorted(str(p.relative_to(ROOT)) for p in tracked if url in p.read_text(errors="ignore"))
     assert holders == ["_config.yml"]
+
+
+def test_proof_exercises_get_a_markdown_stub_and_need_no_check():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(":::{exercise} proof-1.1\n:label: ex-proof\n:nonumber:\n\nProve it.\n:::"),
+        nbformat.v4.new_markdown_cell(":::{solution-start} ex-proof\n:class: dropdown\n:::\n\nSECRET PROOF"),
+        nbformat.v4.new_markdown_cell(":::{solution-end}\n:::"),
+    ]
+    (ex,) = coursework.find_exercises(nb)
+    assert coursework.is_proof(ex.key) and ex.check is None and ex.solution == (1, 2)
+    student = coursework.student_notebook(nb)
+    text = "\n".join(c.source for c in student.cells)
+    assert "SECRET" not in text and "write your proof here" in text
+    (stub,) = [c for c in student.cells if coursework.STUB_TAG in c.metadata.get("tags", [])]
+    assert stub.cell_type == "markdown"
