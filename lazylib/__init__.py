@@ -8,6 +8,7 @@ Import as ``import lazylib as ll``. Modules are named after the mathematics they
 """
 
 from . import data, exercises, lemmas, notebook, plotting, widgets
+from . import proof_chain  # chapters 8-9: Lemma C's uniform bound and the theorem's explicit constants
 from .attacks import fgm_l2, flip_distance, gradient_step, pgd_l2
 from .lazy import (
     deviation,
@@ -58,6 +59,7 @@ __all__ = [
     "deviation",
     "exercises",
     "lemmas",
+    "proof_chain",
     "fgm_l2",
     "flip_distance",
     "gradient_step",
