@@ -20,7 +20,7 @@ import math
 from typing import NamedTuple
 
 from . import _checks
-from .lemmas import gradient_norm_bounds, value_bound_sharp
+from .lemmas import _probability, gradient_norm_bounds, value_bound_sharp
 
 __all__ = [
     "LemmaCBound",
@@ -33,13 +33,6 @@ __all__ = [
 ]
 
 _KAPPA = 0.25  # mesh of the nets in units of the perturbation they must resolve (see lemma_c_bound)
-
-
-def _probability(name: str, value: object) -> float:
-    value = _checks.number(name, value, minimum=0.0, strict=True)
-    if value >= 1:
-        raise ValueError(f"`{name}` must be a number in (0, 1); got {value!r}.")
-    return value
 
 
 def _bernstein_count(mean: float, log_count: float) -> float:
