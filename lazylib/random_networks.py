@@ -40,6 +40,7 @@ __all__ = [
     "ray_values",
     "RayMinimum",
     "ray_minimum",
+    "reach_distance",
 ]
 
 # Shevtsova (2011): sup_t |P(S_m/(σ√m) ≤ t) − Φ(t)| ≤ C ρ/(σ³√m) for i.i.d. summands, with C = 0.4748.
@@ -417,6 +418,85 @@ def ray_minimum(
     -----
     Book: Proposition ``prop-ray-piecewise-linear`` and the narrow networks of §3.4 (chapter 3).
     """
+    sgn0, f0, tau, start, slope_before, slope_after, value_at = _ray_walk(model, x, direction)
+    signed = torch.cat([(sgn0 * f0)[:, None], sgn0[:, None] * value_at], dim=1)  # t = 0, then the breakpoints
+    where = torch.cat([torch.zeros_like(tau[:, :1]), tau], dim=1)
+    k = torch.argmin(signed, dim=1, keepdim=True)  # the first index of the minimum
+    value, t = signed.gather(1, k).squeeze(1), where.gather(1, k).squeeze(1)
+    unbounded = sgn0 * slope_after[:, -1] < 0
+    value = torch.where(unbounded, torch.full_like(value, float("-inf")), value)
+    t = torch.where(unbounded, torch.full_like(t, float("inf")), t)
+    zero = f0 == 0
+    return RayMinimum(torch.where(zero, torch.zeros_like(value), value), torch.where(zero, torch.zeros_like(t), t))
+
+
+def reach_distance(
+    model: TwoLayerReLU,
+    x: torch.Tensor,
+    atol: float,
+    direction: torch.Tensor | None = None,
+) -> torch.Tensor:
+    r"""The first distance along a ray at which f comes within ``atol`` of zero from its own side.
+
+    Returns the smallest t ≥ 0 with sign f(x)·f(x + t·u) ≤ atol: the flip distance of
+    :func:`lazylib.flip_distance` ("reaching f = 0 counts"), with a point where f reaches zero only up
+    to rounding counted as reaching it. That matters where f reaches exactly 0 without crossing, e.g.
+    when the last active neuron switches off (always so for m = 1): there the exact answer is a tie
+    that :func:`lazylib.flip_distance` decides by the sign of a rounding error. Same walk over the
+    sorted breakpoints, O(m log m) per input.
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    atol : float
+        Tolerance ≥ 0, in the units of f; a few hundred times the rounding error of f is enough.
+    direction : torch.Tensor, shape (n, d), optional
+        Directions u (normalised here; rows must be non-zero). Default: −sign f(x)∇f/‖∇f‖.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+        ``inf`` where the ray stays above ``atol``; 0 where |f(x)| ≤ atol.
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(25, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    >>> x, _ = ll.data.sphere(50, 25, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    >>> active = net(x).detach() != 0
+    >>> t = ll.random_networks.reach_distance(net, x[active], atol=1e-9)
+    >>> bool(torch.allclose(t, ll.linear_flip_prediction(net, x[active])))   # m = 1: f reaches 0 at t_lin
+    True
+
+    Notes
+    -----
+    Book: the narrow networks of §3.4 (chapter 3), Proposition ``prop-ray-piecewise-linear``.
+    """
+    atol = _checks.number("atol", atol, minimum=0.0)
+    sgn0, f0, tau, start, slope_before, slope_after, value_at = _ray_walk(model, x, direction)
+    gap_at = sgn0[:, None] * value_at - atol  # ≤ 0 once f is within atol of zero
+    gap_before = torch.cat([(sgn0 * f0 - atol)[:, None], gap_at[:, :-1]], dim=1)
+    reached = gap_at <= 0
+    k = reached.to(torch.int8).argmax(dim=1, keepdim=True)
+    fall = -sgn0[:, None] * slope_before  # rate at which the gap falls on each piece
+    safe = torch.where(fall > 0, fall, torch.ones_like(fall))
+    t_in = start + gap_before / safe
+    t_in = torch.minimum(torch.maximum(t_in, start), tau).gather(1, k).squeeze(1)
+    last_fall = -sgn0 * slope_after[:, -1]
+    tau_last = tau[:, -1]
+    t_tail = torch.where(
+        last_fall > 0,
+        tau_last + gap_at[:, -1] / torch.where(last_fall > 0, last_fall, torch.ones_like(last_fall)),
+        torch.full_like(f0, float("inf")),
+    )
+    t = torch.where(reached.any(dim=1), t_in, t_tail)
+    return torch.where(sgn0 * f0 <= atol, torch.zeros_like(t), t)
+
+
+def _ray_walk(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
+    """The piecewise-linear walk along x + t·u: sign f(x), f(x), the sorted breakpoints (padded with the
+    last one), the start of each piece, the slopes before and after each breakpoint and f there."""
     _checks.model("model", model)
     x = _checks.inputs("x", x, model)
     n = x.shape[0]
@@ -453,12 +533,4 @@ def ray_minimum(
         slope_after = s0[:, None] + torch.cumsum(jump, dim=1)
         slope_before = torch.cat([s0[:, None], slope_after[:, :-1]], dim=1)
         value_at = f0[:, None] + torch.cumsum(slope_before * (tau - start), dim=1)
-        signed = torch.cat([(sgn0 * f0)[:, None], sgn0[:, None] * value_at], dim=1)  # t = 0, then the breakpoints
-        where = torch.cat([torch.zeros_like(tau[:, :1]), tau], dim=1)
-        k = torch.argmin(signed, dim=1, keepdim=True)  # the first index of the minimum
-        value, t = signed.gather(1, k).squeeze(1), where.gather(1, k).squeeze(1)
-        unbounded = sgn0 * slope_after[:, -1] < 0
-        value = torch.where(unbounded, torch.full_like(value, float("-inf")), value)
-        t = torch.where(unbounded, torch.full_like(t, float("inf")), t)
-        zero = f0 == 0
-        return RayMinimum(torch.where(zero, torch.zeros_like(value), value), torch.where(zero, torch.zeros_like(t), t))
+        return sgn0, f0, tau, start, slope_before, slope_after, value_at

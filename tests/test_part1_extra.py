@@ -87,3 +87,34 @@ def test_bad_input():
         ray_minimum(net, torch.ones(4, 7, dtype=torch.float64))
     with pytest.raises((TypeError, ValueError)):
         ray_minimum("net", x)
+
+
+def test_reach_distance_equals_flip_distance_without_ties():
+    # Reference: for wide networks there are no exact ties, and atol = 0 reproduces flip_distance.
+    net, x = _setup(50, 400, 100, 7)
+    t_star = ll.flip_distance(net, x)
+    from lazylib.random_networks import reach_distance
+    assert torch.allclose(reach_distance(net, x, atol=0.0), t_star, rtol=1e-10)
+    # Property: a larger tolerance can only reach earlier, and f is within atol of 0 there.
+    t_tol = reach_distance(net, x, atol=1e-3)
+    assert bool((t_tol <= t_star + 1e-12).all())
+    u = -torch.sign(net(x).detach())[:, None] * torch.nn.functional.normalize(ll.input_gradient(net, x), dim=1)
+    at = torch.stack([ll.ray_values(net, x[i:i + 1], t_tol[i:i + 1], direction=u[i:i + 1])[0, 0] for i in range(10)])
+    assert torch.allclose(at.abs(), torch.full_like(at, 1e-3), atol=1e-9)
+
+
+def test_reach_distance_narrow_ties():
+    # Property: for m = 1, f reaches 0 exactly at t_lin and never crosses; reach_distance finds it,
+    # and the rays it calls never-reaching have a positive minimum.
+    from lazylib.random_networks import reach_distance
+    net, x = _setup(30, 1, 300, 8)
+    active = net(x).detach() != 0
+    assert torch.allclose(reach_distance(net, x[active], atol=1e-9), ll.linear_flip_prediction(net, x[active]),
+                          rtol=1e-12)
+    net, x = _setup(30, 4, 500, 9)
+    t = reach_distance(net, x, atol=1e-9)
+    low = ray_minimum(net, x)
+    assert bool((low.value[torch.isinf(t)] > 1e-9).all())
+    assert bool((low.value[torch.isfinite(t)] <= 1e-9).all())
+    with pytest.raises(ValueError, match="`atol`"):
+        reach_distance(net, x, atol=-1.0)
