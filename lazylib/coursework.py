@@ -5,6 +5,7 @@ Usage (from the repository root)::
     python -m lazylib.coursework student OUTDIR   # student notebooks: solutions removed, stubs in place
     python -m lazylib.coursework check            # run every exercise's reference solution through its check
     python -m lazylib.coursework sync-install-cells   # rewrite every chapter's Colab install cell
+    python -m lazylib.coursework release X.Y.Z     # set the version, sync install cells, commit, tag vX.Y.Z
 
 Exercises follow the book's pattern (CONTRIBUTING.md): an ``exercise`` block titled with its check
 label, a hidden solution between ``solution-start`` and ``solution-end`` markers (Markdown and code
@@ -36,6 +37,7 @@ __all__ = [
     "install_cell_source",
     "repository_url",
     "check_chapter",
+    "release",
     "main",
 ]
 
@@ -266,6 +268,56 @@ def _sync_install_cells(root: pathlib.Path, book: pathlib.Path) -> int:
     return changed
 
 
+def _version_tuple(version: str) -> tuple[int, int, int]:
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", version)
+    if match is None:
+        raise ValueError(f"`version` must be X.Y.Z (three integers); got {version!r}.")
+    return tuple(int(g) for g in match.groups())  # type: ignore[return-value]
+
+
+def release(root: pathlib.Path, version: str) -> str:
+    """Release ``version``: write it into ``lazylib/__init__.py``, sync every chapter's install cell,
+    commit "Release vX.Y.Z" and create the annotated tag ``vX.Y.Z`` (the tag the install cells pin).
+
+    Refuses a dirty working tree, a version that is not newer than the current one, and an existing tag.
+    Returns the tag's name.
+    """
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+    new = _version_tuple(version)
+    init = root / "lazylib" / "__init__.py"
+    text = init.read_text()
+    current = re.search(r'^__version__ = "([^"]+)"$', text, flags=re.M)
+    if current is None:
+        raise ValueError(f"{init} must declare `__version__ = \"X.Y.Z\"`; none found.")
+    if new <= _version_tuple(current.group(1)):
+        raise ValueError(f"`version` must be newer than the current {current.group(1)}; got {version!r}.")
+    if git("status", "--porcelain", "--untracked-files=no").strip():
+        raise ValueError("the working tree must be clean (commit or stash first); `git status` lists changes.")
+    tag = f"v{version}"
+    if git("tag", "--list", tag).strip():
+        raise ValueError(f"the tag {tag} must not exist yet; it does.")
+    init.write_text(text[: current.start(1)] + version + text[current.end(1) :])
+    book = root / "book"
+    url = repository_url(root)
+    cell_source = install_cell_source(url, version)
+    import nbformat
+
+    for path in _chapters(book, []):
+        nb = nbformat.read(path, as_version=4)
+        first = next(c for c in nb.cells if c.cell_type == "code")
+        if _source(first) != cell_source:
+            first.source = cell_source
+            nbformat.write(nb, path)
+    git("add", "lazylib/__init__.py", *(str(p.relative_to(root)) for p in _chapters(book, [])))
+    git("commit", "-q", "-m", f"Release {tag}")
+    git("tag", "-a", tag, "-m", f"Release {tag}")
+    return tag
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``student OUTDIR``, ``check [CHAPTER ...]``, ``sync-install-cells``."""
     import nbformat
@@ -278,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     p_check = sub.add_parser("check", help="run every exercise's reference solution through its check")
     p_check.add_argument("chapters", nargs="*")
     sub.add_parser("sync-install-cells", help="rewrite every chapter's install cell from _config.yml")
+    p_release = sub.add_parser("release", help="set the version, sync install cells, commit and tag vX.Y.Z")
+    p_release.add_argument("version", help="the new version, X.Y.Z, newer than the current one")
     args = parser.parse_args(argv)
     book = pathlib.Path(args.book)
     if not book.is_dir():
@@ -304,6 +358,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{total} exercise(s): every reference solution passes its check")
         return 0
     root = book.resolve().parent
+    if args.command == "release":
+        try:
+            tag = release(root, args.version)
+        except ValueError as err:
+            parser.error(str(err))
+        print(f"committed 'Release {tag}' and tagged {tag}; push with `git push origin main {tag}`")
+        return 0
     changed = _sync_install_cells(root, book)
     print(f"{changed} chapter(s) updated")
     return 0
