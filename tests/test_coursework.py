@@ -98,6 +98,24 @@ def test_first_code_cell_is_the_install_cell(path):
     expected = coursework.install_cell_source(coursework.repository_url(ROOT), lazylib.__version__)
     assert first.source == expected, "run `python -m lazylib.coursework sync-install-cells`"
     assert not first.outputs, "the install cell prints nothing where lazylib is installed"
+    assert f"@v{lazylib.__version__}\"" in first.source, "the install cell pins the tag v + lazylib.__version__"
+
+
+def test_the_pinned_tag_declares_the_same_version():
+    """The tag every install cell pins (v + __version__) exists and its tree declares that version."""
+    import shutil
+    import subprocess
+
+    tag = f"v{lazylib.__version__}"
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip(f"not a git checkout: cannot check that the tag {tag} exists")
+    listed = subprocess.run(["git", "tag", "--list", tag], cwd=ROOT, capture_output=True, text=True).stdout
+    if not listed.strip():
+        pytest.skip(f"the tag {tag} pinned by the install cells is absent from this checkout "
+                    f"(make it with `python -m lazylib.coursework release X.Y.Z`, or fetch tags)")
+    init = subprocess.run(["git", "show", f"{tag}:lazylib/__init__.py"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+    assert f'__version__ = "{lazylib.__version__}"' in init, f"the tag {tag} declares another version"
 
 
 def test_launch_settings_agree_with_the_notebooks():
