@@ -1,6 +1,7 @@
 """The grader, end to end on a tiny synthetic chapter (not the book's): student version, synthetic
 submissions (all correct, all wrong, one raising, one that runs forever, one without a check cell, one
-with edited labels, one without a statement, one that replaces the checker, one unreadable), graded with
+with edited labels, one without a statement, one that replaces the checker, one saved without cell ids,
+one unreadable), graded with
 a short time limit; the gradebook is asserted exactly."""
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ def graded(tmp_path_factory):
         cell.source = "".join(cell.source).replace("toy-1.", "mine-")
     ivan = cases["ivan"]
     del ivan.cells[_index(ivan, ":::{exercise} toy-1.2", "markdown")]  # removed an exercise's statement
+    judy = cases["judy"] = _fill(student, correct)  # saved as nbformat 4.4, without cell ids
+    judy.nbformat_minor = 4
+    for cell in judy.cells:
+        cell.pop("id", None)
     for name, nb in cases.items():
         (subs / name).mkdir()
         nbformat.write(nb, subs / name / "99_toy.ipynb")
@@ -149,6 +154,9 @@ def test_gradebook_is_exact(graded):
          "the exercise's statement cell is missing (deleted or rewritten), so its answer could not be found; "
          "keep the exercise cells and write the solution below them"],
         ["ivan/99_toy.ipynb", "toy-1.3", "1", "1", ok],
+        ["judy/99_toy.ipynb", "toy-1.1", "1", "1", ok],
+        ["judy/99_toy.ipynb", "toy-1.2", "2", "2", ok],
+        ["judy/99_toy.ipynb", "toy-1.3", "1", "1", ok],
         ["mallory/99_toy.ipynb", "toy-1.1", "0", "1", unread],
         ["mallory/99_toy.ipynb", "toy-1.2", "0", "2", unread],
         ["mallory/99_toy.ipynb", "toy-1.3", "0", "1", unread],
@@ -161,6 +169,7 @@ def test_gradebook_is_exact(graded):
                       ["alice/99_toy.ipynb", "4", "4"], ["bob/99_toy.ipynb", "0", "4"], ["carol/99_toy.ipynb", "2", "4"],
                       ["dave/99_toy.ipynb", "1", "4"], ["erin/99_toy.ipynb", "4", "4"], ["frank/99_toy.ipynb", "1", "4"],
                       ["grace/99_toy.ipynb", "1", "4"], ["heidi/99_toy.ipynb", "4", "4"], ["ivan/99_toy.ipynb", "2", "4"],
+                      ["judy/99_toy.ipynb", "4", "4"],
                       ["mallory/99_toy.ipynb", "0", "4"]]
 
 
@@ -168,7 +177,7 @@ def test_feedback_files_summarise_without_the_answers(graded):
     _, out = graded
     files = sorted(p.name for p in (out / "feedback").glob("*.md"))
     assert files == [f"{n}_99_toy.md" for n in ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
-                                                  "ivan", "mallory")]
+                                                  "ivan", "judy", "mallory")]
     dave = (out / "feedback" / "dave_99_toy.md").read_text()
     assert "**Total: 1 / 4 points**" in dave
     assert "ran past its time limit of 6 s and was stopped" in dave
