@@ -48,7 +48,7 @@ from .random_networks import (
     ray_values,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "TwoLayerReLU",
