@@ -65,6 +65,31 @@ def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tenso
     return x + step * input_gradient(model, x)
 
 
+
+def _ray_pieces(W: torch.Tensor, coef: torch.Tensor, z: torch.Tensor, f0: torch.Tensor, u: torch.Tensor):
+    """The linear pieces of t ↦ f(x + t·u) for unit rows u (z = x Wᵀ, f0 = f(x)): the sorted breakpoints
+    (padded pieces repeat the last one), the largest one, the start of each piece, the slopes before and
+    after each breakpoint and f there. Shared by :func:`flip_distance` and the ray functions of
+    ``lazylib.random_networks``."""
+    c = u @ W.T
+    # Right-derivative at t = 0: a neuron exactly at its kink counts as active if it is switching on.
+    active0 = (z > 0) | ((z == 0) & (c > 0))
+    s0 = (active0.to(u.dtype) * c) @ coef
+    # Breakpoints t_s = −z_s/c_s > 0; the others (t_s ≤ 0, or c_s = 0 giving ±inf or nan) become +inf.
+    tau = -z / c
+    tau = tau.masked_fill_(~(tau > 0), float("inf"))
+    tau, order = torch.sort(tau, dim=1)
+    finite = tau < float("inf")
+    # Every breakpoint raises the slope by a_s|c_s| (a neuron switching on with c_s > 0, or off with c_s < 0).
+    jump = (coef * c.abs()).gather(1, order).masked_fill_(~finite, 0.0)
+    tau_max = torch.where(finite, tau, torch.zeros_like(tau)).amax(dim=1, keepdim=True)
+    tau = torch.where(finite, tau, tau_max)  # padded pieces have length 0
+    start = torch.cat([torch.zeros_like(tau[:, :1]), tau[:, :-1]], dim=1)
+    slope_after = s0[:, None] + torch.cumsum(jump, dim=1)
+    slope_before = torch.cat([s0[:, None], slope_after[:, :-1]], dim=1)
+    value_at = f0[:, None] + torch.cumsum(slope_before * (tau - start), dim=1)  # f at each breakpoint
+    return tau, tau_max, start, slope_before, slope_after, value_at
+
 def flip_distance(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | None = None) -> torch.Tensor:
     r"""Exact distance along a ray to the first sign change of f.
 
@@ -121,23 +146,7 @@ def flip_distance(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor 
                     f"got {tuple(direction.shape)}."
                 )
             u, unorm = _unit(direction)
-        c = u @ W.T
-        # Right-derivative at t = 0: a neuron exactly at its kink counts as active if it is switching on.
-        active0 = (z > 0) | ((z == 0) & (c > 0))
-        s0 = (active0.to(x.dtype) * c) @ coef
-        # Breakpoints t_s = −z_s/c_s > 0; the others (t_s ≤ 0, or c_s = 0 giving ±inf or nan) become +inf.
-        tau = -z / c
-        tau = tau.masked_fill_(~(tau > 0), float("inf"))
-        tau, order = torch.sort(tau, dim=1)
-        finite = tau < float("inf")
-        # Every breakpoint raises the slope by a_s|c_s| (a neuron switching on with c_s > 0, or off with c_s < 0).
-        jump = (coef * c.abs()).gather(1, order).masked_fill_(~finite, 0.0)
-        tau_max = torch.where(finite, tau, torch.zeros_like(tau)).amax(dim=1, keepdim=True)
-        tau = torch.where(finite, tau, tau_max)  # padded pieces have length 0
-        start = torch.cat([torch.zeros_like(tau[:, :1]), tau[:, :-1]], dim=1)
-        slope_after = s0[:, None] + torch.cumsum(jump, dim=1)
-        slope_before = torch.cat([s0[:, None], slope_after[:, :-1]], dim=1)
-        value_at = f0[:, None] + torch.cumsum(slope_before * (tau - start), dim=1)  # f at each breakpoint
+        tau, tau_max, start, slope_before, slope_after, value_at = _ray_pieces(W, coef, z, f0, u)
         crossed = sgn0[:, None] * value_at <= 0
         any_cross = crossed.any(dim=1)
         k = crossed.to(torch.int8).argmax(dim=1, keepdim=True)

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import torch
 
 from . import _checks
+from .attacks import _ray_pieces
 from .model import TwoLayerReLU, input_gradient
 
 __all__ = [
@@ -519,18 +520,5 @@ def _ray_walk(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | No
             if bool((norms == 0).any()):
                 raise ValueError("`direction` must have non-zero rows; got a zero row.")
             u = u / norms[:, None]
-        c = u @ W.T
-        active0 = (z > 0) | ((z == 0) & (c > 0))
-        s0 = (active0.to(x.dtype) * c) @ coef
-        tau = -z / c
-        tau = tau.masked_fill_(~(tau > 0), float("inf"))
-        tau, order = torch.sort(tau, dim=1)
-        finite = tau < float("inf")
-        jump = (coef * c.abs()).gather(1, order).masked_fill_(~finite, 0.0)
-        tau_max = torch.where(finite, tau, torch.zeros_like(tau)).amax(dim=1, keepdim=True)
-        tau = torch.where(finite, tau, tau_max)  # padded pieces have length 0 and repeat the last value
-        start = torch.cat([torch.zeros_like(tau[:, :1]), tau[:, :-1]], dim=1)
-        slope_after = s0[:, None] + torch.cumsum(jump, dim=1)
-        slope_before = torch.cat([s0[:, None], slope_after[:, :-1]], dim=1)
-        value_at = f0[:, None] + torch.cumsum(slope_before * (tau - start), dim=1)
+        tau, _, start, slope_before, slope_after, value_at = _ray_pieces(W, coef, z, f0, u)
         return sgn0, f0, tau, start, slope_before, slope_after, value_at
