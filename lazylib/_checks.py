@@ -8,6 +8,7 @@ one template: "`name` must be <what was expected>; got <what was given>."
 from __future__ import annotations
 
 import math
+import sys
 from numbers import Integral, Real
 from typing import Any, Sequence
 
@@ -23,10 +24,13 @@ def _fail(exc: type[Exception], name: str, expected: str, got: Any) -> None:
 
 
 def model(name: str, value: Any) -> None:
-    """Require a :class:`lazylib.TwoLayerReLU`."""
-    from .model import TwoLayerReLU
+    """Require a :class:`lazylib.TwoLayerReLU`.
 
-    if not isinstance(value, TwoLayerReLU):
+    ``lazylib.model`` uses these checks, so this module does not import it: the class is looked up where
+    that module has put it. Until it is loaded no network exists, and every value fails the check.
+    """
+    network = getattr(sys.modules.get(f"{__package__}.model"), "TwoLayerReLU", None)
+    if network is None or not isinstance(value, network):
         _fail(TypeError, name, "a lazylib.TwoLayerReLU", type(value).__name__)
 
 
