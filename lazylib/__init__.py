@@ -9,6 +9,7 @@ Import as ``import lazylib as ll``. Modules are named after the mathematics they
 
 from . import data, exercises, lemmas, notebook, plotting, widgets
 from . import proof_chain  # chapters 8-9: Lemma C's uniform bound and the theorem's explicit constants
+from . import tangent_kernel  # chapter 4: the linearised model, its tangent kernel and lazy interpolation
 from .attacks import fgm_l2, flip_distance, gradient_step, pgd_l2
 from .lazy import (
     deviation,
@@ -60,6 +61,7 @@ __all__ = [
     "exercises",
     "lemmas",
     "proof_chain",
+    "tangent_kernel",
     "fgm_l2",
     "flip_distance",
     "gradient_step",

@@ -1,0 +1,273 @@
+r"""The linearised network and its tangent kernel: why lazy training can fit, and what it fits.
+
+In the lazy ball a network is close to its linearisation in W around W₀ (chapter 4,
+``prop-linearization-gap``), a linear model with the *tangent features* φ(x) = ∇_W f(x; W₀). Its inner
+products form the tangent kernel
+
+.. math:: K_m(x, x') = \langle \nabla_W f(x; W_0), \nabla_W f(x'; W_0)\rangle
+          = \alpha^2\, x^\top x' \sum_s \mathbb 1[w_{s,0}^\top x > 0]\,\mathbb 1[w_{s,0}^\top x' > 0],
+
+(α the output scale, 1/√m in the paper) whose infinite-width limit is the arc-cosine kernel
+K_∞(x, x') = x^\top x' (π − θ)/(2π), θ the angle between x and x'. The minimum-norm weights that make
+the linearised model interpolate given targets are W₀ + Σᵢ cᵢ φ(xᵢ) with c = H⁻¹(t − f(X; W₀)), H the
+Gram matrix of K_m; each row moves by at most α‖c‖₁ maxᵢ‖xᵢ‖, which is how the lazy ball's constant C₀
+of a fit is bounded.
+
+Book: chapter 4, section "The linearised model and its tangent kernel" (labels ``def-tangent-kernel``,
+``prop-kernel-limit``, ``thm-lazy-interpolation``, ``prop-linear-gd-limit``).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+
+from . import _checks
+from .model import TwoLayerReLU
+
+__all__ = ["tangent_kernel", "limit_kernel", "min_norm_interpolant", "linearized_flip_distance"]
+
+
+def _pair(model: TwoLayerReLU, x1: torch.Tensor, x2: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    x1 = _checks.inputs("x1", x1, model)
+    x2 = x1 if x2 is None else _checks.inputs("x2", x2, model)
+    return x1, x2
+
+
+def tangent_kernel(model: TwoLayerReLU, x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
+    r"""The tangent kernel K_m(x, x') of the network at its initialisation W₀.
+
+    K_m(x, x') = ⟨∇_W f(x; W₀), ∇_W f(x'; W₀)⟩ = α² (xᵀx') · #{s : w_{s,0}ᵀx > 0 and w_{s,0}ᵀx' > 0},
+    with α the output scale (the output signs a_s = ±1 square to one).
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x1 : torch.Tensor, shape (n1, d)
+    x2 : torch.Tensor, shape (n2, d), optional
+        Defaults to ``x1`` (the Gram matrix H).
+
+    Returns
+    -------
+    torch.Tensor, shape (n1, n2)
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(3, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    >>> x = torch.tensor([[1.0, 0.0, 0.0]], dtype=torch.float64)
+    >>> active = int((x @ net.W0.T > 0).sum())
+    >>> float(ll.tangent_kernel.tangent_kernel(net, x)) == active / 4  # K(x, x) = ‖∇_W f(x; W₀)‖²
+    True
+
+    Notes
+    -----
+    Book: ``def-tangent-kernel`` (chapter 4).
+    """
+    _checks.model("model", model)
+    x1, x2 = _pair(model, x1, x2)
+    with torch.no_grad():
+        a1 = (x1 @ model.W0.T > 0).to(x1.dtype)
+        a2 = (x2 @ model.W0.T > 0).to(x2.dtype)
+        return model.output_scale**2 * (x1 @ x2.T) * (a1 @ a2.T)
+
+
+def limit_kernel(x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
+    r"""The infinite-width tangent kernel K_∞(x, x') = xᵀx' (π − θ)/(2π), θ = ∠(x, x').
+
+    The limit of :func:`tangent_kernel` for α = 1/√m and w_{s,0} ~ N(0, I) as m → ∞
+    (``prop-kernel-limit``): the fraction of neurons active at both x and x' tends to (π − θ)/(2π).
+    A zero row gives a zero kernel row.
+
+    Parameters
+    ----------
+    x1 : torch.Tensor, shape (n1, d)
+    x2 : torch.Tensor, shape (n2, d), optional
+        Defaults to ``x1``.
+
+    Returns
+    -------
+    torch.Tensor, shape (n1, n2)
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> x = torch.tensor([[1.0, 0.0], [0.0, 2.0]], dtype=torch.float64)
+    >>> ll.tangent_kernel.limit_kernel(x)
+    tensor([[0.5000, 0.0000],
+            [0.0000, 2.0000]], dtype=torch.float64)
+
+    Notes
+    -----
+    Book: ``prop-kernel-limit`` (chapter 4).
+    """
+    x1 = _checks.tensor("x1", x1, ndim=2)
+    x2 = x1 if x2 is None else _checks.tensor("x2", x2, ndim=2)
+    if x2.shape[1] != x1.shape[1] or x2.dtype != x1.dtype or x2.device != x1.device:
+        raise ValueError(
+            f"`x2` must have {x1.shape[1]} columns, dtype {x1.dtype} and device {x1.device} like `x1`; "
+            f"got shape {tuple(x2.shape)}, {x2.dtype}, {x2.device}."
+        )
+    inner = x1 @ x2.T
+    norms = x1.norm(dim=1)[:, None] * x2.norm(dim=1)[None, :]
+    cos = torch.where(norms > 0, inner / torch.where(norms > 0, norms, torch.ones_like(norms)), torch.zeros_like(inner))
+    theta = torch.arccos(cos.clamp(-1.0, 1.0))
+    return inner * (math.pi - theta) / (2 * math.pi)
+
+
+def min_norm_interpolant(
+    model: TwoLayerReLU, x: torch.Tensor, targets: torch.Tensor
+) -> tuple[TwoLayerReLU, torch.Tensor]:
+    r"""The weights closest to W₀ at which the linearised model takes the given values.
+
+    Solves H c = t − f(X; W₀) with H the tangent Gram matrix of ``x`` (:func:`tangent_kernel`) and
+    returns a copy of the network with W = W₀ + Σᵢ cᵢ ∇_W f(xᵢ; W₀), so that
+    f_lin(xᵢ; W) = tᵢ for every i (``thm-lazy-interpolation``), together with c. Row s moves by
+    α‖Σᵢ cᵢ 𝟙[w_{s,0}ᵀxᵢ > 0] xᵢ‖ ≤ α‖c‖₁ maxᵢ‖xᵢ‖. The solve runs in float64 (H is often badly
+    conditioned); the returned network has the input's dtype and device, its W₀ and a unchanged.
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+        Inputs whose Gram matrix must be invertible (no repeated inputs, and n ≤ the rank the
+        activation patterns allow).
+    targets : torch.Tensor, shape (n,)
+
+    Returns
+    -------
+    (TwoLayerReLU, torch.Tensor of shape (n,))
+        The interpolating network and the coefficients c (float64).
+
+    Raises
+    ------
+    ValueError
+        If the Gram matrix is singular to float64 precision.
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(10, 200, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    >>> x = torch.randn(5, 10, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    >>> fit, c = ll.tangent_kernel.min_norm_interpolant(net, x, torch.ones(5, dtype=torch.float64))
+    >>> bool(torch.allclose(ll.linearization(fit, x), torch.ones(5, dtype=torch.float64)))
+    True
+
+    Notes
+    -----
+    Book: ``thm-lazy-interpolation`` (chapter 4).
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    targets = _checks.tensor("targets", targets, ndim=1, shape=(x.shape[0],), shape_text=f"({x.shape[0]},)")
+    with torch.no_grad():
+        x64 = x.double()
+        W0, a = model.W0.double(), model.a.double()
+        active = (x64 @ W0.T > 0).double()
+        gram = model.output_scale**2 * (x64 @ x64.T) * (active @ active.T)
+        f0 = (torch.relu(x64 @ W0.T) @ a) * model.output_scale
+        try:
+            coef = torch.linalg.solve(gram, targets.to(device=x.device, dtype=torch.float64) - f0)
+        except RuntimeError as exc:  # torch raises on an exactly singular matrix
+            raise ValueError("`x` must have an invertible tangent Gram matrix; got a singular one.") from exc
+        if not bool(torch.isfinite(coef).all()):
+            raise ValueError("`x` must have an invertible tangent Gram matrix; got a singular one.")
+        move = model.output_scale * a[:, None] * ((active * coef[:, None]).T @ x64)
+        fit = copy.deepcopy(model)
+        fit.W.copy_((W0 + move).to(model.W.dtype))
+    return fit, coef
+
+
+def linearized_flip_distance(
+    model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | None = None
+) -> torch.Tensor:
+    r"""Exact distance along a ray to the first sign change of the linearised model, as a function of x.
+
+    For fixed weights W the linearised model f_lin(x; W) = α Σ_s a_s 𝟙[w_{s,0}ᵀx > 0] w_sᵀx is piecewise
+    linear in x with *jumps*: where w_{s,0}ᵀx changes sign, neuron s enters or leaves with the value
+    α a_s w_sᵀx, which is not zero unless w_s = w_{s,0}. Along x + t·u the jumps sit at
+    t_s = −(w_{s,0}ᵀx)/(w_{s,0}ᵀu); between them f_lin is linear. The pieces and jumps are walked in
+    order and the first t ≥ 0 where the sign differs from sign f_lin(x) is returned (``inf`` if none,
+    0 where f_lin(x) = 0). At W = W₀ it equals :func:`lazylib.flip_distance`.
+
+    The default direction is u = −sign f_lin(x) · g/‖g‖ with g = α Σ_s a_s 𝟙[w_{s,0}ᵀx > 0] w_s, the
+    gradient of f_lin in x (the single-step attack on the linearised model).
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    direction : torch.Tensor, shape (n, d), optional
+        Normalised here; zero rows give ``inf``.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(20, 300, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    >>> x = torch.nn.functional.normalize(torch.randn(3, 20, generator=torch.Generator().manual_seed(1), dtype=torch.float64), dim=1)
+    >>> bool(torch.allclose(ll.tangent_kernel.linearized_flip_distance(net, x), ll.flip_distance(net, x)))
+    True
+
+    Notes
+    -----
+    Book: chapter 4, flip distances of the linearised model against the trained network's.
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    with torch.no_grad():
+        coef = model.a * model.output_scale
+        W, W0 = model.W, model.W0
+        z0, z = x @ W0.T, x @ W.T
+        on0 = z0 > 0
+        f0 = (on0.to(x.dtype) * z) @ coef
+        sgn0 = torch.sign(f0)
+        if direction is None:
+            u = -sgn0[:, None] * ((on0.to(x.dtype) * coef) @ W)
+        else:
+            u = _checks.inputs("direction", direction, model)
+            if u.shape[0] != x.shape[0]:
+                raise ValueError(f"`direction` must have shape {tuple(x.shape)}, one row per input; got {tuple(u.shape)}.")
+        unorm = u.norm(dim=1, keepdim=True)
+        u = torch.where(unorm > 0, u / torch.where(unorm > 0, unorm, torch.ones_like(unorm)), torch.zeros_like(u))
+        c0, c = u @ W0.T, u @ W.T
+        # Right-limits at t = 0: a neuron exactly at its kink counts as on if it is switching on.
+        on = on0 | ((z0 == 0) & (c0 > 0))
+        start_value = (on.to(x.dtype) * z) @ coef
+        start_slope = (on.to(x.dtype) * c) @ coef
+        tau = (-z0 / c0).masked_fill_(~(-z0 / c0 > 0), float("inf"))
+        tau, order = torch.sort(tau, dim=1)
+        finite = tau < float("inf")
+        sign = torch.sign(c0).gather(1, order)  # +1: the neuron switches on, −1: off
+        k = coef.expand_as(z).gather(1, order)
+        jump = (sign * k * (z.gather(1, order) + tau.nan_to_num(posinf=0.0) * c.gather(1, order))).masked_fill_(~finite, 0.0)
+        dslope = (sign * k * c.gather(1, order)).masked_fill_(~finite, 0.0)
+        last = torch.where(finite, tau, torch.zeros_like(tau)).amax(dim=1, keepdim=True)
+        tau = torch.where(finite, tau, last)  # padded pieces have length 0 and no jump
+        prev = torch.cat([torch.zeros_like(tau[:, :1]), tau[:, :-1]], dim=1)
+        slope_after = start_slope[:, None] + torch.cumsum(dslope, dim=1)
+        slope_before = torch.cat([start_slope[:, None], slope_after[:, :-1]], dim=1)
+        before = start_value[:, None] + torch.cumsum(slope_before * (tau - prev) + torch.cat([torch.zeros_like(jump[:, :1]), jump[:, :-1]], dim=1), dim=1)
+        after = before + jump
+        piece_start = torch.cat([start_value[:, None], after[:, :-1]], dim=1)
+        s = sgn0[:, None]
+        inf = torch.full_like(tau, float("inf"))
+        # A zero crossing inside a piece, then a jump across zero at its end.
+        crossing = (s * piece_start > 0) & (s * before <= 0)
+        t_piece = torch.where(crossing, prev + (piece_start / slope_before.where(crossing, torch.ones_like(tau))).abs(), inf)
+        t_jump = torch.where((s * before > 0) & (s * after <= 0), tau, inf)
+        # The last piece runs to infinity.
+        end_value, end_slope = after[:, -1], slope_after[:, -1]
+        if tau.shape[1] == 0:  # pragma: no cover - a network has at least one neuron
+            end_value = start_value
+        tail = (sgn0 * end_value > 0) & (sgn0 * end_slope < 0)
+        t_tail = torch.where(tail, last[:, 0] + (end_value / end_slope.where(tail, torch.ones_like(end_slope))).abs(), torch.full_like(f0, float("inf")))
+        t = torch.minimum(torch.minimum(t_piece.amin(dim=1), t_jump.amin(dim=1)), t_tail)
+        t = torch.where(sgn0 * start_value <= 0, torch.zeros_like(t), t)  # already flipped just after 0
+        t = torch.where(unorm[:, 0] > 0, t, torch.full_like(t, float("inf")))
+        return torch.where(f0 == 0, torch.zeros_like(t), t)
