@@ -1,28 +1,47 @@
-"""Interactive explorers for the chapters (ipywidgets), with a static fallback.
+"""Interactive explorers for the chapters: live sliders in a notebook, precomputed views on the page.
 
 An explorer is a figure function ``draw(**values) -> Figure`` and a few controls, each a list of
 allowed values with a default. In a live notebook (Jupyter, Binder, Colab) :func:`explorer` shows
 sliders and redraws on every change. When the book's pages are executed for saving, or where
-ipywidgets is missing, it shows the default view as an ordinary figure, so the static page is never
-blank and the saved output holds no widget state. The environment variable
-``LAZYLIB_WIDGETS=static`` (set by the book's execute and test commands) selects the static view.
+ipywidgets is missing, it draws the default view and, with it, a set of other views computed by the
+same ``draw`` and rendered to PNG the same way; the saved output holds the default figure as an
+ordinary image and an HTML form of the explorer (the views, a labelled control per keyword and a few
+lines of inline JavaScript that swap the views), so the published page lets a reader move each
+control without a kernel, and the saved output holds no widget state. The environment variable
+``LAZYLIB_WIDGETS=static`` (set by the book's execute and test commands) selects the static form.
+
+Which views are precomputed (:func:`static_views`): every combination of the options when there are
+at most ``max_views`` of them; otherwise the controls move one at a time around the defaults (each
+option of one control with the others at their defaults), and if even that exceeds ``max_views``,
+the controls with the most options are thinned to evenly spaced options that keep the default. The
+figure functions of this module carry the budget their cost and image size allow
+(``draw.max_views``); other functions get :data:`DEFAULT_MAX_VIEWS`.
 
 Book: the explorers of every chapter.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import html
+import itertools
+import json
 import math
 import os
+import random
 from typing import Any, Callable, Sequence
 
 import torch
 
-__all__ = ["explorer", "static_mode", "lazy_ball_figure"]
+__all__ = ["explorer", "static_mode", "static_views", "DEFAULT_MAX_VIEWS", "lazy_ball_figure"]
+
+#: Views precomputed for an explorer whose ``draw`` declares no budget of its own.
+DEFAULT_MAX_VIEWS = 16
 
 
 def static_mode() -> bool:
-    """True when explorers should show only their default figure."""
+    """True when explorers should show their precomputed static form rather than live sliders."""
     if os.environ.get("LAZYLIB_WIDGETS", "").lower() == "static":
         return True
     try:
@@ -32,19 +51,320 @@ def static_mode() -> bool:
     return False
 
 
-def explorer(draw: Callable[..., Any], **controls: tuple[Sequence[Any], Any]) -> Any:
-    """Show ``draw(**values)`` with one slider per control.
+def _check_controls(controls: dict[str, Any]) -> dict[str, tuple[list[Any], int]]:
+    """Validate ``name=(options, default)`` pairs; return name -> (options, index of the default)."""
+    if not controls:
+        raise ValueError("`controls` must name at least one control; got none.")
+    checked = {}
+    for name, spec in controls.items():
+        if not isinstance(spec, tuple) or len(spec) != 2:
+            raise TypeError(f"`{name}` must be a pair (options, default); got {spec!r}.")
+        try:
+            options = list(spec[0])
+        except TypeError:
+            raise TypeError(f"`{name}` must have a list of options; got {spec[0]!r}.") from None
+        default = spec[1]
+        if not options:
+            raise ValueError(f"`{name}` must offer at least one option; got none.")
+        if default not in options:
+            raise ValueError(f"`{name}` must have its default among its options {options}; got {default!r}.")
+        if any(a == b for a, b in itertools.combinations(options, 2)):
+            raise ValueError(f"`{name}` must offer distinct options; got {options}.")
+        checked[name] = (options, options.index(default))
+    return checked
+
+
+def _check_max_views(max_views: Any) -> int:
+    if isinstance(max_views, bool) or not isinstance(max_views, int):
+        raise TypeError(f"`max_views` must be an integer ≥ 1; got {max_views!r}.")
+    if max_views < 1:
+        raise ValueError(f"`max_views` must be an integer ≥ 1; got {max_views!r}.")
+    return max_views
+
+
+def _thin(n: int, default: int, keep: int) -> list[int]:
+    """``keep`` of the indices 0..n-1, evenly spaced, always holding ``default``."""
+    if keep >= n:
+        return list(range(n))
+    if keep == 1:
+        return [default]
+    picked = [math.floor(i * (n - 1) / (keep - 1) + 0.5) for i in range(keep)]  # halves round up
+    if default not in picked:  # the nearest inner pick (the lower one on a tie) moves onto the default
+        movable = range(1, keep - 1) if keep > 2 else range(keep)
+        nearest = min(movable, key=lambda i: (abs(picked[i] - default), picked[i]))
+        picked[nearest] = default
+    return sorted(picked)
+
+
+def static_views(sizes: Sequence[int], defaults: Sequence[int], max_views: int = DEFAULT_MAX_VIEWS):
+    """The views an explorer precomputes for its static form: a deterministic rule.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Number of options of each control, each ≥ 1.
+    defaults : sequence of int
+        Index of each control's default, ``0 <= defaults[i] < sizes[i]``.
+    max_views : int
+        At most this many views.
+
+    Returns
+    -------
+    kept : list of list of int
+        For each control, the indices of the options offered on the page (sorted; always holding
+        the default).
+    views : list of tuple of int
+        The option indices of each precomputed view, the default view first, then in the order of
+        ``itertools.product`` (full grid) or control by control (one at a time).
+    mode : {"grid", "one at a time"}
+        "grid": every combination of the kept options is a view. "one at a time": the views vary
+        one control while the others stay at their defaults.
+
+    Notes
+    -----
+    Every combination if there are at most ``max_views``; otherwise one control at a time around
+    the defaults, with all options if ``1 + Σ (sizes[i] - 1) <= max_views``, else thinning the
+    control with the most kept options (the first such one on a tie) by one option at a time, to
+    evenly spaced options holding the default, until the views fit.
+
+    Examples
+    --------
+    >>> kept, views, mode = static_views([6, 6], [2, 2], max_views=36)
+    >>> mode, len(views)
+    ('grid', 36)
+    >>> kept, views, mode = static_views([5, 5, 5], [3, 3, 1], max_views=16)
+    >>> mode, len(views), views[:3]
+    ('one at a time', 13, [(3, 3, 1), (0, 3, 1), (1, 3, 1)])
+    >>> static_views([5, 5, 5], [3, 3, 1], max_views=7)[0]
+    [[0, 3, 4], [0, 3, 4], [0, 1, 4]]
+    """
+    sizes, defaults = [int(s) for s in sizes], [int(i) for i in defaults]
+    max_views = _check_max_views(max_views)
+    if len(sizes) != len(defaults) or not sizes:
+        raise ValueError(f"`sizes` and `defaults` must have the same positive length; got {sizes}, {defaults}.")
+    for n, i in zip(sizes, defaults):
+        if n < 1 or not 0 <= i < n:
+            raise ValueError(f"every default index must lie in 0..size-1; got sizes {sizes}, defaults {defaults}.")
+    start = tuple(defaults)
+    if math.prod(sizes) <= max_views:
+        kept = [list(range(n)) for n in sizes]
+        views = [start] + [v for v in itertools.product(*kept) if v != start]
+        return kept, views, "grid"
+    counts = list(sizes)
+    while 1 + sum(c - 1 for c in counts) > max_views:
+        widest = max(range(len(counts)), key=lambda j: (counts[j], -j))
+        counts[widest] -= 1
+    kept = [_thin(n, i, c) for n, i, c in zip(sizes, defaults, counts)]
+    views = [start]
+    for j, indices in enumerate(kept):
+        for k in indices:
+            if k != defaults[j]:
+                views.append(start[:j] + (k,) + start[j + 1:])
+    return kept, views, "one at a time"
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, float):
+        return format(value, "g")
+    return str(value)
+
+
+def _summary(draw: Callable[..., Any]) -> str:
+    """The first paragraph of the figure function's docstring, on one line (the figure's description)."""
+    inner = draw
+    while isinstance(inner, functools.partial):
+        inner = inner.func
+    doc = (getattr(inner, "__doc__", None) or "").strip()
+    text = " ".join(doc.split("\n\n")[0].split())
+    if not text:
+        return "A figure."
+    return text if text.endswith(".") else text + "."
+
+
+def _png(fig) -> bytes:
+    """The PNG bytes of ``fig`` as the notebook shows it: the running IPython's formatter if it has one."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        shell = None
+    data = shell.display_formatter.formatters["image/png"](fig) if shell is not None else None
+    if data is None:
+        from IPython.core.pylabtools import print_figure
+
+        data = print_figure(fig, "png", bbox_inches="tight")
+    if isinstance(data, str):
+        data = base64.b64decode(data)
+    return bytes(data)
+
+
+# The page's own script: wires every explorer of the page once (identical copies are harmless). It
+# holds no "<" character, so the book's build keeps one copy per page (book/_ext/unique_scripts.py).
+_SCRIPT = """(function () {
+  function each(list, f) { Array.prototype.forEach.call(list, f); }
+  function wire(fig) {
+    if (fig.getAttribute("data-ll-ready")) { return; }
+    fig.setAttribute("data-ll-ready", "1");
+    var controls = fig.querySelectorAll("[data-ll-control]");
+    var views = {};
+    each(fig.querySelectorAll("img[data-ll-view]"), function (img) { views[img.getAttribute("data-ll-view")] = img; });
+    var status = fig.querySelector(".ll-explorer-status");
+    function key() { var k = []; each(controls, function (c) { k.push(c.value); }); return k.join(","); }
+    function text(c) { return JSON.parse(c.getAttribute("data-ll-labels"))[Number(c.value)]; }
+    function show(moved) {
+      if (!views[key()]) {
+        each(controls, function (c) { if (c !== moved) { c.value = c.getAttribute("data-ll-default"); } });
+      }
+      var k = key(), parts = [];
+      each(controls, function (c) {
+        var said = c.getAttribute("data-ll-name") + " = " + text(c);
+        parts.push(said);
+        if (c.type === "range") { c.setAttribute("aria-valuetext", said); }
+        var out = fig.querySelector("output[data-ll-output-for='" + c.getAttribute("data-ll-name") + "']");
+        if (out) { out.textContent = text(c); }
+      });
+      Object.keys(views).forEach(function (v) { views[v].hidden = v !== k; });
+      fig.setAttribute("data-ll-shown", k);
+      status.textContent = "Showing " + parts.join(", ") + ".";
+    }
+    each(controls, function (c) {
+      c.addEventListener("input", function () { show(c); });
+      c.addEventListener("change", function () { show(c); });
+    });
+    each(fig.querySelectorAll("[data-ll-needs-script]"), function (e) { e.hidden = false; });
+    show(null);
+  }
+  function all() { each(document.querySelectorAll("[data-ll-explorer]"), wire); }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", all); } else { all(); }
+})();"""
+
+
+def _static_html(summary: str, names: list[str], options: list[list[Any]], defaults: list[int],
+                 kept: list[list[int]], views: list[tuple[int, ...]], mode: str, pngs: list[bytes]) -> str:
+    """The HTML of an explorer's static form (see :func:`explorer`)."""
+    esc = html.escape
+    default_text = ", ".join(f"{n} = {_label(o[i])}" for n, o, i in zip(names, options, defaults))
+    control_list = ", ".join(names)
+    lines = [f'<figure class="ll-explorer" data-ll-explorer="1" style="margin: 1em 0">']
+    # Controls: hidden until the script runs, so a page without scripts shows just the default figure.
+    lines.append('<div class="ll-explorer-controls" data-ll-needs-script="1" hidden role="group" '
+                 f'aria-label="{esc(f"Explorer controls: {control_list}")}" '
+                 'style="display: flex; flex-wrap: wrap; gap: 0.4em 2em; margin-bottom: 0.5em">')
+    for name, opts, default, indices in zip(names, options, defaults, kept):
+        labels = [_label(opts[k]) for k in indices]
+        # The control's value is the option's index in the full list, as in the views' keys.
+        attrs = (f'data-ll-control="1" data-ll-name="{esc(name)}" data-ll-default="{default}" '
+                 f'data-ll-labels="{esc(json.dumps({str(k): t for k, t in zip(indices, labels)}))}"')
+        numeric = all(isinstance(opts[k], (int, float)) and not isinstance(opts[k], bool) for k in indices)
+        lines.append('<span class="ll-explorer-control" style="display: inline-flex; align-items: center; '
+                     f'gap: 0.5em"><label>{esc(name)}')
+        if numeric and len(indices) == len(opts):
+            lines.append(f'<input type="range" min="0" max="{len(opts) - 1}" step="1" value="{default}" {attrs} '
+                         f'aria-valuetext="{esc(f"{name} = {_label(opts[default])}")}"></label>')
+            lines.append(f'<output data-ll-output-for="{esc(name)}">{esc(_label(opts[default]))}</output>')
+        else:
+            lines.append(f'<select {attrs}>')
+            for k, text in zip(indices, labels):
+                selected = " selected" if k == default else ""
+                lines.append(f'<option value="{k}"{selected}>{esc(text)}</option>')
+            lines.append("</select></label>")
+        lines.append("</span>")
+    lines.append("</div>")
+    for view, png in zip(views, pngs):
+        values = ", ".join(f"{n} = {_label(o[i])}" for n, o, i in zip(names, options, view))
+        alt = f"{summary} Shown for {values}. Controls: {control_list}."
+        hidden = "" if view == views[0] else " hidden"
+        src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        lines.append(f'<img data-ll-view="{",".join(map(str, view))}"{hidden} alt="{esc(alt)}" src="{src}" '
+                     'style="max-width: 100%; width: 80%">')
+    note = [f"{len(views)} precomputed views, one for each "]
+    if mode == "grid":
+        note.append("combination of the values offered.")
+    else:
+        note.append(f"value of one control with the others at their defaults ({default_text}); moving a control "
+                    "returns the others to their defaults.")
+    left_out = [f"{n} {', '.join(_label(o[k]) for k in range(len(o)) if k not in ks)}"
+                for n, o, ks in zip(names, options, kept) if len(ks) < len(o)]
+    if left_out:
+        note.append(f" Left out here, offered in a live notebook: {'; '.join(left_out)}.")
+    lines.append('<figcaption data-ll-needs-script="1" hidden style="font-size: 0.9em">'
+                 f'<span class="ll-explorer-status" aria-live="polite"></span> {esc("".join(note))}</figcaption>')
+    lines.append("</figure>")
+    lines.append(f"<script>{_SCRIPT}</script>")
+    return "\n".join(lines)
+
+
+def _static_explorer(draw: Callable[..., Any], checked: dict[str, tuple[list[Any], int]], max_views: int):
+    """Draw every view of the static form; return the default figure (open) and the form's HTML."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    names = list(checked)
+    options = [checked[n][0] for n in names]
+    defaults = [checked[n][1] for n in names]
+    kept, views, mode = static_views([len(o) for o in options], defaults, max_views)
+
+    def figure(view: tuple[int, ...]):
+        fig = draw(**{n: o[i] for n, o, i in zip(names, options, view)})
+        if not isinstance(fig, Figure):
+            raise TypeError(f"`draw` must return a matplotlib figure; got {type(fig).__name__}.")
+        return fig
+
+    default_fig = figure(views[0])  # drawn first, exactly as the live explorer draws it
+    pngs = [_png(default_fig)]
+    # The other views leave every global random state as the default view alone left it.
+    py_state = random.getstate()
+    try:
+        import numpy as np
+
+        np_state = np.random.get_state()
+    except ImportError:  # pragma: no cover - numpy comes with matplotlib
+        np, np_state = None, None
+    with torch.random.fork_rng(devices=[]):
+        try:
+            for view in views[1:]:
+                fig = figure(view)
+                try:
+                    pngs.append(_png(fig))
+                finally:
+                    plt.close(fig)
+        finally:
+            random.setstate(py_state)
+            if np is not None:
+                np.random.set_state(np_state)
+    return default_fig, _static_html(_summary(draw), names, options, defaults, kept, views, mode, pngs)
+
+
+def explorer(draw: Callable[..., Any], *, max_views: int | None = None,
+             **controls: tuple[Sequence[Any], Any]) -> Any:
+    """Show ``draw(**values)`` with one slider per control; on a static page, precomputed views.
 
     Parameters
     ----------
     draw : callable
         Takes one keyword argument per control and returns a matplotlib figure.
+    max_views : int, optional
+        Most views precomputed for the static form (see :func:`static_views`). Default: the
+        ``max_views`` attribute of ``draw`` (of the function a ``functools.partial`` wraps), else
+        :data:`DEFAULT_MAX_VIEWS`.
     **controls : (options, default)
-        For each keyword of ``draw``: the values the slider offers and the one shown first.
+        For each keyword of ``draw``: the distinct values the slider offers and the one shown first.
 
     Returns
     -------
     The ipywidgets container in a live session, None in static mode.
+
+    Notes
+    -----
+    In static mode the default figure is displayed as today's figure would be (one ``display``
+    call; its PNG is the same), and the same output carries a ``text/html`` form: a labelled
+    control per keyword (a range input for numbers, a select otherwise; keyboard-operable), the
+    precomputed views as PNG images with alt text that describes the figure (the first paragraph
+    of ``draw``'s docstring), gives the values shown and names the controls, and an inline script
+    of a few lines that shows the view for the chosen values. HTML pages render the ``text/html``
+    form; builders without HTML (LaTeX) render the PNG. Global random states after the call are
+    those the default figure alone leaves.
 
     Examples
     --------
@@ -56,27 +376,26 @@ def explorer(draw: Callable[..., Any], **controls: tuple[Sequence[Any], Any]) ->
     """
     if not callable(draw):
         raise TypeError(f"`draw` must be a callable returning a figure; got {type(draw).__name__}.")
-    if not controls:
-        raise ValueError("`controls` must name at least one control; got none.")
-    defaults = {}
-    for name, spec in controls.items():
-        if not isinstance(spec, tuple) or len(spec) != 2:
-            raise TypeError(f"`{name}` must be a pair (options, default); got {spec!r}.")
-        options, default = list(spec[0]), spec[1]
-        if not options:
-            raise ValueError(f"`{name}` must offer at least one option; got none.")
-        if default not in options:
-            raise ValueError(f"`{name}` must have its default among its options {options}; got {default!r}.")
-        defaults[name] = default
+    checked = _check_controls(controls)
+    if max_views is None:
+        inner = draw
+        while isinstance(inner, functools.partial):
+            inner = inner.func
+        max_views = getattr(inner, "max_views", DEFAULT_MAX_VIEWS)
+    max_views = _check_max_views(max_views)
 
     from IPython.display import display
 
     import matplotlib.pyplot as plt
 
     if static_mode():
-        fig = draw(**defaults)
-        display(fig)
-        plt.close(fig)
+        fig, page = _static_explorer(draw, checked, max_views)
+        fig._repr_html_ = lambda: page  # one output: the PNG and text/plain as before, plus the HTML form
+        try:
+            display(fig)
+        finally:
+            del fig._repr_html_
+            plt.close(fig)
         return None
 
     import ipywidgets as w
@@ -725,3 +1044,14 @@ def attack_gap_figure(results, eps: float = 0.2):
     return xy_plot(curves, styles=styles, xlabel=r"$C_0$ (lazy-ball radius $\times\sqrt{m}$)",
                    ylabel="robust test accuracy", logx=True, title=f"budget ε = {float(eps):g}")
 # ---- end of Part III ----
+
+# Views precomputed for each figure function's explorer on the static page (see ``static_views``):
+# every combination where the figures are quick and small enough (under about 3 MB of images per
+# page), one control at a time elsewhere; the chapters' execution budget (90 s) bounds the slow ones.
+for _draw in (random_linear_figure,):
+    _draw.max_views = 36
+for _draw in (random_network_figure, lazy_ball_figure, gradient_difference_figure, flip_fraction_figure,
+              width_window_figure, value_bound_figure, scaling_figure, transition_figure, attack_gap_figure):
+    _draw.max_views = DEFAULT_MAX_VIEWS
+gradient_norm_figure.max_views = 7
+del _draw

@@ -17,14 +17,14 @@ echo "== 2/8 coursework: every exercise's reference solution passes its check ==
 python -m lazylib.coursework check
 
 echo "== 3/8 chapters (strict nbval: every output must equal the committed one) =="
-python -m pytest --nbval --nbval-current-env -p no:cacheprovider -q book/*.ipynb
+python -m pytest --nbval --nbval-current-env --nbval-sanitize-with book/nbval_sanitize.cfg -p no:cacheprovider -q book/*.ipynb
 
 echo "== 4/8 chapters again under portable kernels (ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE OMP_NUM_THREADS=3) =="
 ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE OMP_NUM_THREADS=3 \
-  python -m pytest --nbval --nbval-current-env -p no:cacheprovider -q book/*.ipynb
+  python -m pytest --nbval --nbval-current-env --nbval-sanitize-with book/nbval_sanitize.cfg -p no:cacheprovider -q book/*.ipynb
 
 echo "== 5/8 chapters again under AVX2 kernels (ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2) =="
-ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2 python -m pytest --nbval --nbval-current-env -p no:cacheprovider -q book/*.ipynb
+ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2 python -m pytest --nbval --nbval-current-env --nbval-sanitize-with book/nbval_sanitize.cfg -p no:cacheprovider -q book/*.ipynb
 
 echo "== 6/8 book build (warnings are errors) =="
 rm -rf _build/html
