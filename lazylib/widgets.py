@@ -89,9 +89,9 @@ def _thin(n: int, default: int, keep: int) -> list[int]:
     if keep == 1:
         return [default]
     picked = [math.floor(i * (n - 1) / (keep - 1) + 0.5) for i in range(keep)]  # halves round up
-    if default not in picked:  # the nearest inner pick (the lower one on a tie) moves onto the default
+    if default not in picked:  # the nearest inner pick (the upper one on a tie) moves onto the default
         movable = range(1, keep - 1) if keep > 2 else range(keep)
-        nearest = min(movable, key=lambda i: (abs(picked[i] - default), picked[i]))
+        nearest = min(movable, key=lambda i: (abs(picked[i] - default), -picked[i]))
         picked[nearest] = default
     return sorted(picked)
 
@@ -124,8 +124,10 @@ def static_views(sizes: Sequence[int], defaults: Sequence[int], max_views: int =
     -----
     Every combination if there are at most ``max_views``; otherwise one control at a time around
     the defaults, with all options if ``1 + Σ (sizes[i] - 1) <= max_views``, else thinning the
-    control with the most kept options (the first such one on a tie) by one option at a time, to
-    evenly spaced options holding the default, until the views fit.
+    control with the most kept options (the last such one on a tie: controls come most important
+    first) by one option at a time, to evenly spaced options holding the default (the nearest inner
+    pick moves onto the default; with two picks, the nearer end, the upper one on a tie, so the
+    lower end stays), until the views fit.
 
     Examples
     --------
@@ -152,7 +154,7 @@ def static_views(sizes: Sequence[int], defaults: Sequence[int], max_views: int =
         return kept, views, "grid"
     counts = list(sizes)
     while 1 + sum(c - 1 for c in counts) > max_views:
-        widest = max(range(len(counts)), key=lambda j: (counts[j], -j))
+        widest = max(range(len(counts)), key=lambda j: (counts[j], j))
         counts[widest] -= 1
     kept = [_thin(n, i, c) for n, i, c in zip(sizes, defaults, counts)]
     views = [start]
@@ -175,7 +177,7 @@ def _summary(draw: Callable[..., Any]) -> str:
     while isinstance(inner, functools.partial):
         inner = inner.func
     doc = (getattr(inner, "__doc__", None) or "").strip()
-    text = " ".join(doc.split("\n\n")[0].split())
+    text = " ".join(doc.split("\n\n")[0].split()).replace("``", "")
     if not text:
         return "A figure."
     return text if text.endswith(".") else text + "."
@@ -248,7 +250,7 @@ def _static_html(summary: str, names: list[str], options: list[list[Any]], defau
     control_list = ", ".join(names)
     lines = [f'<figure class="ll-explorer" data-ll-explorer="1" style="margin: 1em 0">']
     # Controls: hidden until the script runs, so a page without scripts shows just the default figure.
-    lines.append('<div class="ll-explorer-controls" data-ll-needs-script="1" hidden role="group" '
+    lines.append('<div data-ll-needs-script="1" hidden><div class="ll-explorer-controls" role="group" '
                  f'aria-label="{esc(f"Explorer controls: {control_list}")}" '
                  'style="display: flex; flex-wrap: wrap; gap: 0.4em 2em; margin-bottom: 0.5em">')
     for name, opts, default, indices in zip(names, options, defaults, kept):
@@ -270,7 +272,7 @@ def _static_html(summary: str, names: list[str], options: list[list[Any]], defau
                 lines.append(f'<option value="{k}"{selected}>{esc(text)}</option>')
             lines.append("</select></label>")
         lines.append("</span>")
-    lines.append("</div>")
+    lines.append("</div></div>")
     for view, png in zip(views, pngs):
         values = ", ".join(f"{n} = {_label(o[i])}" for n, o, i in zip(names, options, view))
         alt = f"{summary} Shown for {values}. Controls: {control_list}."
@@ -1053,5 +1055,5 @@ for _draw in (random_linear_figure,):
 for _draw in (random_network_figure, lazy_ball_figure, gradient_difference_figure, flip_fraction_figure,
               width_window_figure, value_bound_figure, scaling_figure, transition_figure, attack_gap_figure):
     _draw.max_views = DEFAULT_MAX_VIEWS
-gradient_norm_figure.max_views = 7
+gradient_norm_figure.max_views = 3  # each view runs two gradient searches per C0
 del _draw

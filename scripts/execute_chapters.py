@@ -1,9 +1,10 @@
 """Re-execute the book's chapters in place, top to bottom, each in a fresh kernel.
 
 Usage: python scripts/execute_chapters.py [NOTEBOOK ...]   (default: every chapter in book/)
-Progress bars are switched off (LAZYLIB_PROGRESS=0) and explorers show their default figure
-(LAZYLIB_WIDGETS=static), so the saved outputs hold neither; the time each
-chapter took is printed here, never saved into the notebook.
+Progress bars are switched off (LAZYLIB_PROGRESS=0) and explorers save their static form, the
+default figure with precomputed views that move on the published page (LAZYLIB_WIDGETS=static),
+so the saved outputs hold neither progress bars nor widget state; the time each chapter took is
+printed here, never saved into the notebook.
 """
 
 from __future__ import annotations

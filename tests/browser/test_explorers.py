@@ -34,7 +34,6 @@ def _forms(outputs) -> list[str]:
 def test_every_explorer_cell_has_its_static_form_in_the_saved_outputs(notebook):
     nb = nbformat.read(notebook, as_version=4)
     cells = _explorer_cells(nb)
-    assert cells, "a chapter without an explorer"
     for cell in cells:
         forms = _forms(cell.outputs)
         assert len(forms) == 1, f"an explorer cell without its static form (re-execute the chapter): {cell.source!r}"
@@ -168,3 +167,26 @@ def test_one_at_a_time_explorer_returns_the_others_to_their_defaults(browser, ma
         assert not problems, problems
     finally:
         page.close()
+
+
+def test_without_scripts_the_page_shows_the_default_figure_only(browser, html_dir):
+    """A reader whose browser runs no script sees today's figure, and no controls that do nothing."""
+    path = _grid_page()
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    outside: list[str] = []
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file://", "data:"))
+               else (outside.append(r.request.url), r.abort()))
+    try:
+        page.goto(path.as_uri(), wait_until="load")
+        fig = page.locator("[data-ll-explorer]").first
+        fig.scroll_into_view_if_needed()
+        shown = fig.locator("img[data-ll-view]:visible")
+        assert shown.count() == 1
+        assert shown.first.get_attribute("data-ll-view") == ",".join(
+            c.get_attribute("data-ll-default") for c in fig.locator("[data-ll-control]").all())
+        assert not fig.locator("[data-ll-control]").first.is_visible()
+        assert not fig.locator("figcaption").is_visible()
+        assert not outside, outside
+    finally:
+        context.close()
