@@ -58,6 +58,20 @@ def number(name: str, value: Any, *, minimum: float | None = None, strict: bool 
     return value
 
 
+def probability(name: str, value: Any) -> float:
+    """A number in the open interval (0, 1), such as a failure probability γ."""
+    p = number(name, value, minimum=0.0, strict=True)
+    if p >= 1.0:
+        _fail(ValueError, name, "a number in (0, 1)", repr(value))
+    return p
+
+
+def flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        _fail(TypeError, name, "True or False", repr(value))
+    return value
+
+
 def choice(name: str, value: Any, options: Sequence[Any]) -> Any:
     if value not in options:
         _fail(ValueError, name, "one of " + ", ".join(repr(o) for o in options), repr(value))
@@ -112,6 +126,19 @@ def inputs(name: str, value: Any, net: Any) -> torch.Tensor:
     if not bool(torch.isfinite(x).all()):
         _fail(ValueError, name, "finite (no NaN or inf)", "a tensor with NaN or inf entries")
     return x
+
+
+def per_row(name: str, value: Any, x: torch.Tensor) -> torch.Tensor:
+    """One number ≥ 0 for every row of ``x``, or a tensor (n,) of one per row; returned as (n,) like x."""
+    n = x.shape[0]
+    if isinstance(value, torch.Tensor) and value.ndim == 1:
+        if value.device != x.device:  # before any value is read
+            _fail(ValueError, name, f"be on the device of x ({x.device.type})", f"a tensor on {value.device.type}")
+        values = tensor(name, value, ndim=1, shape=(n,), shape_text=f"({n},)").to(x.dtype)
+        if bool((values < 0).any()):
+            _fail(ValueError, name, "≥ 0 in every entry", "negative entries")
+        return values
+    return torch.full((n,), number(name, value, minimum=0.0), dtype=x.dtype, device=x.device)
 
 
 def device(name: str, value: Any) -> torch.device | None:

@@ -1,6 +1,7 @@
-"""Lemma C and the flip (lazylib.lemmas, section 2): the gradient difference over a small input ball,
-its expectation at initialisation, the uniform bound, the adversarial search, the lazy-ball transfer,
-the exact slope change along the attack ray and the theorem's step.
+"""Lemma C and the flip (``lazylib.lemmas``, modules ``difference``, ``uniform_difference`` and
+``theorem``): the gradient difference over a small input ball, its expectation at initialisation, the
+uniform bound, the adversarial search, the lazy-ball transfer, the exact slope change along the attack
+ray and the theorem's step.
 
 Reference tests compare with loops over neurons written as in the book's formulas (float64, small
 networks); property tests check the inequalities the chapters assert; bad-input tests check that

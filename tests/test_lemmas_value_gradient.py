@@ -1,5 +1,5 @@
 """Part II, chapters 5-7: the theorem's width window, Lemma A (function value) and Lemma B (gradient
-norm) in ``lazylib.lemmas``.
+norm) in ``lazylib.lemmas`` (modules ``theorem``, ``value`` and ``gradient_norm``).
 
 Reference checks against brute force (explicit loops over neurons, exhaustive enumeration of tiny
 lazy balls, dense scans), property checks, statistical checks with fixed seeds and tolerances from

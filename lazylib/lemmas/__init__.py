@@ -1,0 +1,62 @@
+"""The quantities of the main theorem and its three control lemmas (book Part II, chapters 5–9).
+
+One module per lemma, each named for what it computes:
+
+- :mod:`lazylib.lemmas.theorem`: the theorem's width window (chapter 5) and its single step, whether it
+  flips the sign, and the change of slope along the attack ray (chapter 9);
+- :mod:`lazylib.lemmas.value`: Lemma A, the function value over the lazy ball (chapter 6);
+- :mod:`lazylib.lemmas.gradient_norm`: Lemma B, the gradient norm over the lazy ball (chapter 7);
+- :mod:`lazylib.lemmas.difference`: Lemma C for one displacement, the gradient difference
+  ∇f(x + u) − ∇f(x) (chapter 8);
+- :mod:`lazylib.lemmas.uniform_difference`: Lemma C uniformly over a small input ball (chapter 8).
+
+Every public name of these modules is also here: ``ll.lemmas.value_bound``,
+``from lazylib.lemmas import gradient_difference``.
+"""
+
+from __future__ import annotations
+
+from .. import _checks
+from . import difference, gradient_norm, theorem, uniform_difference, value
+from .difference import (
+    DifferenceMoments,
+    activation_changes,
+    gradient_difference,
+    gradient_difference_moments,
+    lazy_difference_bound,
+    lazy_difference_gap,
+    switch_angle,
+)
+from .gradient_norm import (
+    GradientChangeBounds,
+    GradientDecomposition,
+    GradientNormBounds,
+    GradientNormSearch,
+    gradient_change_bounds,
+    gradient_decomposition,
+    gradient_norm_bounds,
+    gradient_norm_search,
+)
+from .theorem import (
+    critical_C2,
+    flip_fraction,
+    ray_slope_change,
+    step_flips,
+    theorem_eta,
+    width_upper_limit,
+    window_threshold,
+)
+from .uniform_difference import (
+    DifferenceWindow,
+    difference_window,
+    gradient_difference_search,
+    log_pattern_count,
+    naive_difference_bound,
+    switched_operator_norm,
+    uniform_difference_factor,
+)
+from .value import ValueRange, sample_value_range, value_bound, value_bound_sharp
+
+_probability = _checks.probability  # γ ∈ (0, 1), as the lemmas check it (lazylib.proof_chain uses it too)
+
+__all__ = [*theorem.__all__, *value.__all__, *gradient_norm.__all__, *difference.__all__, *uniform_difference.__all__]

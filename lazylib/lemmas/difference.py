@@ -1,0 +1,288 @@
+"""Lemma C for one displacement: the gradient difference ∇ₓf(x + u) − ∇ₓf(x) (book chapter 8).
+
+The difference written with the neurons that switch between x and x + u (Proposition
+``prop-difference-formula``), how many switch and its size in expectation at initialisation (Lemma
+``lem-difference-fixed``), and what moving the weights from W₀ inside the lazy ball changes (Proposition
+``prop-difference-lazy``). The bound uniform over all small u is in :mod:`lazylib.lemmas.uniform_difference`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+
+from .. import _checks
+from ..model import TwoLayerReLU
+from ._shared import activation_change, input_pair, masked_operator_norm
+
+__all__ = [
+    "gradient_difference",
+    "activation_changes",
+    "switch_angle",
+    "DifferenceMoments",
+    "gradient_difference_moments",
+    "lazy_difference_gap",
+    "lazy_difference_bound",
+]
+
+
+def gradient_difference(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    r"""‖∇ₓf(x + u) − ∇ₓf(x)‖ for each row, computed from the neurons whose activation changes.
+
+    .. math:: \nabla f(x+u) - \nabla f(x) = \frac{1}{\sqrt m}\sum_{s \in S(u)} a_s\,\sigma_s\, w_s ,
+              \qquad \sigma_s = \mathbb 1[w_s^\top (x+u) > 0] - \mathbb 1[w_s^\top x > 0] \in \{\pm 1\}.
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+        Base points.
+    u : torch.Tensor, shape (n, d)
+        Displacements, one per base point.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+        Equal to ``(input_gradient(model, x + u) - input_gradient(model, x)).norm(dim=1)``.
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(5, 50, generator=torch.Generator().manual_seed(0))
+    >>> x = torch.ones(2, 5)
+    >>> ll.lemmas.gradient_difference(net, x, torch.zeros(2, 5)).tolist()
+    [0.0, 0.0]
+
+    Notes
+    -----
+    Book: Proposition ``prop-difference-formula`` (chapter 8).
+    """
+    x, u = input_pair(model, x, u)
+    with torch.no_grad():
+        change = activation_change(model.W.detach(), x, u)
+        diff = (change * (model.a * model.output_scale)) @ model.W.detach()
+        return torch.linalg.vector_norm(diff, dim=1)
+
+
+def activation_changes(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """Number of neurons whose activation differs between x and x + u, |S(u)|, per row.
+
+    A neuron s is in S(u) when 1[w_sᵀ(x + u) > 0] ≠ 1[w_sᵀx > 0]; this needs |w_sᵀx| ≤ |w_sᵀu|.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,), integer counts (int64).
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(3, 40, generator=torch.Generator().manual_seed(0))
+    >>> x = torch.ones(1, 3)
+    >>> int(ll.lemmas.activation_changes(net, x, -2 * x))  # x + u = -x: every neuron with w_sᵀx ≠ 0 switches
+    40
+
+    Notes
+    -----
+    Book: Proposition ``prop-difference-formula`` and Lemma ``lem-difference-fixed`` (chapter 8).
+    """
+    x, u = input_pair(model, x, u)
+    with torch.no_grad():
+        return (activation_change(model.W.detach(), x, u) != 0).sum(dim=1)
+
+
+def _check_pair(x: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    x = _checks.tensor("x", x, ndim=2, shape_text="(n, d)")
+    if isinstance(u, torch.Tensor) and u.device != x.device:  # before any value of u is read
+        raise ValueError(f"`u` must be on the device of x ({x.device.type}); got a tensor on {u.device.type}.")
+    u = _checks.tensor("u", u, ndim=2, shape_text="(n, d)")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"`x` must have shape (n, d) with n, d ≥ 1; got {tuple(x.shape)}.")
+    if u.shape != x.shape:
+        raise ValueError(f"`u` must have the shape of x, {tuple(x.shape)}; got {tuple(u.shape)}.")
+    if u.dtype != x.dtype:
+        raise TypeError(f"`u` must have the dtype of x, {x.dtype}; got dtype {u.dtype}.")
+    if bool((torch.linalg.vector_norm(x, dim=1) == 0).any()):
+        raise ValueError("`x` must have non-zero rows; got a zero row.")
+    if bool((torch.linalg.vector_norm(x + u, dim=1) == 0).any()):
+        raise ValueError("`u` must keep x + u non-zero; got a row with u = -x.")
+    return x, u
+
+
+def switch_angle(x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    r"""The angle θ ∈ [0, π] between x and x + u, per row.
+
+    Computed as θ = 2·atan2(‖x̂ − ŷ‖, ‖x̂ + ŷ‖) with x̂, ŷ the unit vectors along x and y = x + u, which
+    is accurate also for tiny angles. For ‖x‖ = 1 and ‖u‖ = r < 1, θ ≤ arcsin(r), with equality when
+    x + u is tangent to the sphere of radius r around x.
+
+    Parameters
+    ----------
+    x, u : torch.Tensor, shape (n, d)
+        Non-zero base points and displacements with x + u ≠ 0.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> x, u = torch.tensor([[1.0, 0.0]]), torch.tensor([[-1.0, 1.0]])
+    >>> round(float(ll.lemmas.switch_angle(x, u)), 6)  # x + u = (0, 1): a right angle
+    1.570796
+
+    Notes
+    -----
+    Book: Lemma ``lem-difference-fixed`` (chapter 8).
+    """
+    x, u = _check_pair(x, u)
+    xh = torch.nn.functional.normalize(x, dim=1)
+    yh = torch.nn.functional.normalize(x + u, dim=1)
+    return 2 * torch.atan2(torch.linalg.vector_norm(xh - yh, dim=1), torch.linalg.vector_norm(xh + yh, dim=1))
+
+
+class DifferenceMoments(NamedTuple):
+    """Expectations at initialisation for a fixed input and displacement (Lemma ``lem-difference-fixed``).
+
+    - ``count`` (tensor of shape (n,)): E|S(u)| = m·θ/π, the expected number of neurons that switch;
+    - ``square_norm`` (tensor of shape (n,)): E‖∇f(x + u) − ∇f(x)‖² = d·θ/π.
+    """
+
+    count: torch.Tensor
+    square_norm: torch.Tensor
+
+
+def gradient_difference_moments(x: torch.Tensor, u: torch.Tensor, m: int) -> DifferenceMoments:
+    r"""Exact expected switch count and squared gradient difference of a random network.
+
+    For w_{s,0} ~ N(0, I_d) and a_s uniform on {±1}, independent, and fixed x, u (x ≠ 0, x + u ≠ 0):
+
+    .. math:: \mathbb E\,|S(u)| = \frac{m\,\theta}{\pi}, \qquad
+              \mathbb E\,\|\nabla f(x+u; W_0) - \nabla f(x; W_0)\|^2 = \frac{d\,\theta}{\pi},
+
+    with θ the angle between x and x + u (:func:`switch_angle`).
+
+    Parameters
+    ----------
+    x, u : torch.Tensor, shape (n, d)
+    m : int
+        Width.
+
+    Returns
+    -------
+    DifferenceMoments
+        ``count`` and ``square_norm``, each (n,).
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> x, u = torch.tensor([[1.0, 0.0, 0.0]]), torch.tensor([[-1.0, 1.0, 0.0]])
+    >>> mom = ll.lemmas.gradient_difference_moments(x, u, 100)
+    >>> round(float(mom.count), 3), round(float(mom.square_norm), 3)  # θ = π/2
+    (50.0, 1.5)
+
+    Notes
+    -----
+    Book: Lemma ``lem-difference-fixed`` (chapter 8).
+    """
+    x, u = _check_pair(x, u)
+    m = _checks.positive_int("m", m)
+    frac = switch_angle(x, u) / math.pi
+    return DifferenceMoments(m * frac, x.shape[1] * frac)
+
+
+def lazy_difference_gap(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    r"""How much moving from W₀ to the model's current W changes the gradient difference.
+
+    Returns ‖Δ_W(u) − Δ_{W₀}(u)‖ per row, with Δ_W(u) = ∇f(x + u; W) − ∇f(x; W) (vectors, not norms).
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x, u : torch.Tensor, shape (n, d)
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+        Zero when W = W₀.
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(4, 30, generator=torch.Generator().manual_seed(0))
+    >>> x, u = torch.ones(2, 4), torch.full((2, 4), -0.3)
+    >>> ll.lemmas.lazy_difference_gap(net, x, u).tolist()
+    [0.0, 0.0]
+
+    Notes
+    -----
+    Book: Proposition ``prop-difference-lazy`` (chapter 8).
+    """
+    x, u = input_pair(model, x, u)
+    with torch.no_grad():
+        W, W0, coef = model.W.detach(), model.W0, model.a * model.output_scale
+        gap = (activation_change(W, x, u) * coef) @ W - (activation_change(W0, x, u) * coef) @ W0
+        return torch.linalg.vector_norm(gap, dim=1)
+
+
+def lazy_difference_bound(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor, radius: float) -> torch.Tensor:
+    r"""The deterministic bound of Proposition ``prop-difference-lazy`` on :func:`lazy_difference_gap`.
+
+    For every W ∈ B_{2,∞}(W₀, R),
+
+    .. math:: \|\Delta_W(u) - \Delta_{W_0}(u)\| \le \frac{R\,|S_W(u)|}{\sqrt m}
+              + \frac{1}{\sqrt m}\sum_{y \in \{x,\,x+u\}} \sqrt{|N_R(y)|}\;\|W_{0,N_R(y)}\|_{\mathrm{op}},
+
+    with S_W(u) the neurons that switch between x and x + u under W and N_R(y) = {s : |w_{s,0}ᵀy| ≤ R‖y‖}
+    the neurons that can switch at y somewhere in the ball (``ll.switchable_neurons``).
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+        Its W must lie in the ball: ‖W − W₀‖_{2,∞} ≤ radius.
+    x, u : torch.Tensor, shape (n, d)
+    radius : float
+        R ≥ 0, e.g. ``ll.lazy_radius(m, C0)``.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+
+    Raises
+    ------
+    ValueError
+        When the model's W is outside the ball of this radius (the bound would not apply).
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(4, 30, generator=torch.Generator().manual_seed(0))
+    >>> x, u = torch.ones(2, 4), torch.full((2, 4), -0.3)
+    >>> ll.lemmas.lazy_difference_bound(net, x, u, 0.0).tolist()
+    [0.0, 0.0]
+
+    Notes
+    -----
+    Book: Proposition ``prop-difference-lazy`` (chapter 8).
+    """
+    x, u = input_pair(model, x, u)
+    radius = _checks.number("radius", radius, minimum=0.0)
+    with torch.no_grad():
+        W, W0 = model.W.detach(), model.W0
+        dev = float(torch.linalg.vector_norm(W - W0, dim=1).max())
+        slack = 8 * torch.finfo(W.dtype).eps * float(torch.linalg.vector_norm(W0, dim=1).max())
+        if dev > radius + slack:
+            raise ValueError(
+                f"`radius` must be at least the model's deviation ‖W − W₀‖_(2,∞) = {dev:.6g}, so that W lies "
+                f"in the ball; got {radius!r}."
+            )
+        root_m = math.sqrt(model.m)
+        switched = activation_change(W, x, u) != 0
+        bound = radius * switched.sum(dim=1).to(x.dtype) / root_m
+        for y in (x, x + u):
+            near = (y @ W0.T).abs() <= radius * torch.linalg.vector_norm(y, dim=1, keepdim=True)
+            count = near.sum(dim=1).to(x.dtype)
+            bound = bound + count.sqrt() * masked_operator_norm(W0, near) / root_m
+        return bound

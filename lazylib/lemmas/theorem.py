@@ -1,0 +1,302 @@
+"""The main theorem: its width window and its single step (book chapters 5 and 9).
+
+The window C_low·d^k ≤ m ≤ C₄·exp(d^{0.24}) of Theorem ``thm-main`` (chapter 5); the theorem's step of
+length C₂/‖∇f(x)‖ against the sign of f, whether it flips the sign, the smallest C₂ that does, and the
+largest change of slope along the attack ray that the combination of the three lemmas controls
+(Proposition ``prop-ray-flip``, chapter 9). The lemmas themselves are in :mod:`lazylib.lemmas.value`,
+:mod:`lazylib.lemmas.gradient_norm`, :mod:`lazylib.lemmas.difference` and
+:mod:`lazylib.lemmas.uniform_difference`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+
+from .. import _checks
+from ..attacks import _ray_pieces, flip_distance
+from ..model import TwoLayerReLU, input_gradient
+
+__all__ = [
+    "width_upper_limit",
+    "window_threshold",
+    "theorem_eta",
+    "step_flips",
+    "flip_fraction",
+    "critical_C2",
+    "ray_slope_change",
+]
+
+_WINDOW_EXPONENT = 0.24  # the exponent of the theorem's upper width limit m ≤ C₄·exp(d^0.24)
+
+
+def width_upper_limit(d: int, C4: float = 1.0) -> float:
+    r"""The upper end of the theorem's width window, C₄·exp(d^{0.24}).
+
+    The main theorem asks for a width that is at least polynomial in d and at most
+    sub-exponential, m ≤ C₄·exp(d^{0.24}) (the exponent 0.24 is the one the paper's summary states).
+
+    Parameters
+    ----------
+    d : int
+        Input dimension, ≥ 1.
+    C4 : float
+        The constant C₄ > 0 (not given by the summary; 1 by default).
+
+    Returns
+    -------
+    float
+        ``inf`` when the value overflows a float (d^{0.24} > 709, i.e. d beyond about 7·10¹¹).
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> round(ll.lemmas.width_upper_limit(784), 1)
+    141.2
+
+    Notes
+    -----
+    Book: the width window of Theorem ``thm-main`` (chapter 5).
+    """
+    d = _checks.positive_int("d", d)
+    C4 = _checks.number("C4", C4, minimum=0.0, strict=True)
+    try:
+        return C4 * math.exp(d**_WINDOW_EXPONENT)
+    except OverflowError:
+        return math.inf
+
+
+def window_threshold(k: float, *, C_low: float = 1.0, C4: float = 1.0) -> float:
+    r"""The dimension d* beyond which the window C_low·d^k ≤ m ≤ C₄·exp(d^{0.24}) is non-empty.
+
+    The paper's summary states the lower end of the width window only as "polynomially large in d"
+    (its exponent is garbled), so k and C_low describe an *illustrative* lower end chosen by the
+    reader. With t = log d the window is non-empty when h(t) = log C₄ + e^{0.24 t} − log C_low − k t
+    is ≥ 0; h is convex, so it is negative on at most one interval, and d* = e^{t*} with t* the upper
+    end of that interval (found by bisection); d* = 1 when h never becomes negative.
+
+    Parameters
+    ----------
+    k : float
+        Exponent of the illustrative lower end, > 0.
+    C_low, C4 : float
+        Constants of the lower and upper ends, > 0.
+
+    Returns
+    -------
+    float
+        d* ≥ 1: for every d ≥ d* the window contains at least one real width.
+
+    Examples
+    --------
+    >>> import lazylib as ll
+    >>> d_star = ll.lemmas.window_threshold(1.0)
+    >>> 10_000 < d_star < 20_000
+    True
+
+    Notes
+    -----
+    Book: the width window of Theorem ``thm-main`` (chapter 5).
+    """
+    k = _checks.number("k", k, minimum=0.0, strict=True)
+    C_low = _checks.number("C_low", C_low, minimum=0.0, strict=True)
+    C4 = _checks.number("C4", C4, minimum=0.0, strict=True)
+    c = math.log(C4) - math.log(C_low)
+
+    def h(t: float) -> float:
+        return c + math.exp(_WINDOW_EXPONENT * t) - k * t
+
+    t0 = max(0.0, math.log(k / _WINDOW_EXPONENT) / _WINDOW_EXPONENT)  # where h is smallest on t ≥ 0
+    if h(t0) >= 0:
+        return 1.0
+    lo, hi = t0, t0 + 1.0  # h increases after t0: bracket its root, then bisect
+    while h(hi) < 0:
+        hi = t0 + 2.0 * (hi - t0)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if h(mid) < 0 else (lo, mid)
+    return math.exp(hi)
+
+
+def theorem_eta(model: TwoLayerReLU, x: torch.Tensor, C2: float) -> torch.Tensor:
+    r"""The theorem's step size η = −sign f(x) · C₂/‖∇f(x)‖², per point.
+
+    With it, ``ll.gradient_step(model, x, eta)`` moves x by δ = η∇f(x), of length C₂/‖∇f(x)‖, against
+    the sign of f. Points with ∇f(x) = 0 (no active neuron) get η = 0: no step is defined there.
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    C2 : float
+        C₂ ≥ 0.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(5, 100, generator=torch.Generator().manual_seed(0))
+    >>> x = torch.nn.functional.normalize(torch.randn(3, 5, generator=torch.Generator().manual_seed(1)), dim=1)
+    >>> step = ll.gradient_step(net, x, ll.lemmas.theorem_eta(net, x, 0.5)) - x
+    >>> torch.allclose(step.norm(dim=1) * ll.input_gradient(net, x).norm(dim=1), torch.full((3,), 0.5))
+    True
+
+    Notes
+    -----
+    Book: the main theorem's step (chapter 5) and Proposition ``prop-ray-flip`` (chapter 9).
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    C2 = _checks.number("C2", C2, minimum=0.0)
+    with torch.no_grad():
+        f = model(x)
+        sq = torch.linalg.vector_norm(input_gradient(model, x), dim=1) ** 2
+        eta = -torch.sign(f) * C2 / sq.clamp_min(torch.finfo(x.dtype).tiny)
+        return torch.where(sq > 0, eta, torch.zeros_like(eta))
+
+
+def step_flips(model: TwoLayerReLU, x: torch.Tensor, C2: float | Sequence[float] | torch.Tensor) -> torch.Tensor:
+    r"""Whether the theorem's step flips the sign: sign f(x + δ) ≠ sign f(x), δ = η∇f, |η| = C₂/‖∇f‖².
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    C2 : float or 1-D sequence of floats
+        Values C₂ ≥ 0.
+
+    Returns
+    -------
+    torch.Tensor of bool, shape (n,) for one C₂, (k, n) for k values.
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(25, 400, generator=torch.Generator().manual_seed(0))
+    >>> x = torch.nn.functional.normalize(torch.randn(4, 25, generator=torch.Generator().manual_seed(1)), dim=1)
+    >>> ll.lemmas.step_flips(net, x, [0.0, 100.0]).shape
+    torch.Size([2, 4])
+
+    Notes
+    -----
+    Book: the fraction of points flipped against C₂ (chapter 9).
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    values, scalar = _checks.budgets("C2", C2)
+    with torch.no_grad():
+        f0 = model(x)
+        g = input_gradient(model, x)
+        sq = torch.linalg.vector_norm(g, dim=1) ** 2
+        unit_eta = torch.where(sq > 0, -torch.sign(f0) / sq.clamp_min(torch.finfo(x.dtype).tiny), torch.zeros_like(sq))
+        c2 = values.to(device=x.device, dtype=x.dtype)
+        moved = x[None] + (c2[:, None, None] * unit_eta[None, :, None]) * g[None]  # (k, n, d)
+        k, n = moved.shape[:2]
+        f1 = (torch.relu(moved.reshape(k * n, -1) @ model.W.detach().T) @ model.a * model.output_scale).reshape(k, n)
+        flips = torch.sign(f1) != torch.sign(f0)[None]
+    return flips[0] if scalar else flips
+
+
+def flip_fraction(model: TwoLayerReLU, x: torch.Tensor, C2: float | Sequence[float] | torch.Tensor) -> float | torch.Tensor:
+    """Fraction of the points whose sign the theorem's step flips, for one C₂ or many.
+
+    Returns
+    -------
+    float, or torch.Tensor of shape (k,) (float64, CPU) for a sequence of k values.
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(25, 400, generator=torch.Generator().manual_seed(0))
+    >>> x = torch.nn.functional.normalize(torch.randn(8, 25, generator=torch.Generator().manual_seed(1)), dim=1)
+    >>> ll.lemmas.flip_fraction(net, x, 0.0)
+    0.0
+
+    Notes
+    -----
+    Book: chapter 9.
+    """
+    flips = step_flips(model, x, C2)
+    frac = flips.to(torch.float64).mean(dim=-1).cpu()
+    return float(frac) if flips.ndim == 1 else frac
+
+
+def critical_C2(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
+    r"""The smallest C₂ whose step flips the sign: C₂*(x) = t*(x)·‖∇f(x)‖, t* the exact flip distance.
+
+    The step of the theorem has length C₂/‖∇f‖ along the attack direction, so it first reaches the
+    decision boundary at C₂ = t*·‖∇f‖ (``inf`` where the ray never flips). Larger C₂ need not flip:
+    the ray may cross back.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(25, 400, generator=torch.Generator().manual_seed(0))
+    >>> x = torch.nn.functional.normalize(torch.randn(4, 25, generator=torch.Generator().manual_seed(1)), dim=1)
+    >>> c = ll.lemmas.critical_C2(net, x)
+    >>> bool(ll.lemmas.step_flips(net, x, float(c[0]) * (1 + 1e-4))[0])
+    True
+
+    Notes
+    -----
+    Book: chapter 9.
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    with torch.no_grad():
+        return flip_distance(model, x) * torch.linalg.vector_norm(input_gradient(model, x), dim=1)
+
+
+def ray_slope_change(model: TwoLayerReLU, x: torch.Tensor, length: float | torch.Tensor) -> torch.Tensor:
+    r"""The largest change of slope along the attack ray before a given length, exactly.
+
+    Along u = −sign f(x)·∇f(x)/‖∇f(x)‖ the function φ(t) = f(x + t·u) is piecewise linear, with slope
+    φ'(t) = ∇f(x + t·u)ᵀu. Returns D(L) = sup_{0 ≤ t < L} |φ'(t) − φ'(0)|, the directional part of the
+    gradient difference that the flip lemma needs, computed by walking the breakpoints.
+
+    Parameters
+    ----------
+    model : TwoLayerReLU
+    x : torch.Tensor, shape (n, d)
+    length : float or torch.Tensor of shape (n,)
+        L ≥ 0, one for all points or one per point.
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+        D(L) ≤ sup_{‖v‖ ≤ L} ‖∇f(x + v) − ∇f(x)‖; 0 when no neuron switches before L.
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> net = ll.TwoLayerReLU(5, 100, generator=torch.Generator().manual_seed(0))
+    >>> x = torch.nn.functional.normalize(torch.randn(2, 5, generator=torch.Generator().manual_seed(1)), dim=1)
+    >>> ll.lemmas.ray_slope_change(net, x, 0.0).tolist()
+    [0.0, 0.0]
+
+    Notes
+    -----
+    Book: Proposition ``prop-ray-flip`` (chapter 9).
+    """
+    _checks.model("model", model)
+    x = _checks.inputs("x", x, model)
+    L = _checks.per_row("length", length, x)
+    with torch.no_grad():
+        W, coef = model.W.detach(), model.a * model.output_scale
+        z = x @ W.T
+        f0 = torch.relu(z) @ coef
+        u = torch.nn.functional.normalize(-torch.sign(f0)[:, None] * input_gradient(model, x), dim=1)
+        tau, _, _, slope_before, slope_after, _ = _ray_pieces(W, coef, z, f0, u)
+        s0 = slope_before[:, 0]  # the slope at t = 0+
+        reached = tau < L[:, None]  # the slope after breakpoint k applies on (tau_k, tau_{k+1}) ⊂ [0, L)
+        change = torch.where(reached, (slope_after - s0[:, None]).abs(), torch.zeros_like(slope_after))
+        return change.amax(dim=1)
