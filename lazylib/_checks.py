@@ -114,10 +114,18 @@ def tensor(
 
 
 def inputs(name: str, value: Any, net: Any) -> torch.Tensor:
-    """A batch of inputs (n, d) matching the model's input dimension, dtype and device."""
+    """A batch of inputs (n, d) matching the network's input dimension, dtype and device.
+
+    An ensemble of K networks (``net.K`` set) also takes (K, n, d): one batch per member.
+    """
     # The device is checked before the values are read, so an input on another device is reported as such.
-    x = tensor(name, value, ndim=2, shape=(None, net.d), shape_text=f"(n, {net.d})", finite=False)
-    if x.shape[0] == 0:
+    K = getattr(net, "K", None)
+    text = f"(n, {net.d})" if K is None else f"(n, {net.d}) or ({K}, n, {net.d})"
+    if K is not None and isinstance(value, torch.Tensor) and value.ndim == 3:
+        x = tensor(name, value, ndim=3, shape=(K, None, net.d), shape_text=text, finite=False)
+    else:
+        x = tensor(name, value, ndim=2, shape=(None, net.d), shape_text=text, finite=False)
+    if x.shape[-2] == 0:
         _fail(ValueError, name, "a non-empty batch (n ≥ 1)", tuple(x.shape))
     if x.device != net.W.device:
         _fail(ValueError, name, f"be on the model's device ({net.W.device.type})", f"a tensor on {x.device.type}")
@@ -154,11 +162,15 @@ def device(name: str, value: Any) -> torch.device | None:
 
 
 def labels(name: str, value: Any, x: torch.Tensor) -> torch.Tensor:
-    """Labels in {−1, +1}, one per row of ``x``, on its device."""
+    """Labels in {−1, +1}, one per row of ``x``, on its device; (K, n), one row per member, when x is (K, n, d)."""
     if not isinstance(value, torch.Tensor):
         _fail(TypeError, name, "a torch.Tensor of labels in {-1, +1}", type(value).__name__)
-    if value.ndim != 1 or value.shape[0] != x.shape[0]:
-        _fail(ValueError, name, f"have shape ({x.shape[0]},), one label per row of x", tuple(value.shape))
+    n = x.shape[-2]
+    per_member = x.ndim == 3 and value.ndim == 2
+    if per_member and value.shape != x.shape[:2]:
+        _fail(ValueError, name, f"have shape ({x.shape[0]}, {n}), one row per member", tuple(value.shape))
+    if not per_member and (value.ndim != 1 or value.shape[0] != n):
+        _fail(ValueError, name, f"have shape ({n},), one label per row of x", tuple(value.shape))
     if value.device != x.device:
         _fail(ValueError, name, f"be on the device of x ({x.device.type})", f"a tensor on {value.device.type}")
     if value.dtype.is_complex or value.dtype == torch.bool:
@@ -168,6 +180,19 @@ def labels(name: str, value: Any, x: torch.Tensor) -> torch.Tensor:
         shown = value[bad][:3].tolist()
         _fail(ValueError, name, "labels in {-1, +1}", f"values such as {shown}")
     return value
+
+
+def per_member(name: str, value: Any, K: int | None, *, minimum: float = 0.0) -> torch.Tensor | float:
+    """A number ≥ ``minimum``; for an ensemble (K set) also K of them, one per member (float64 CPU tensor (K,))."""
+    if K is None or not isinstance(value, (list, tuple, torch.Tensor)) or (
+        isinstance(value, torch.Tensor) and value.ndim != 1
+    ):
+        v = number(name, value, minimum=minimum)
+        return v if K is None else torch.full((K,), v, dtype=torch.float64)
+    vals = value.detach().reshape(-1).to("cpu").tolist() if isinstance(value, torch.Tensor) else list(value)
+    if len(vals) != K:
+        _fail(ValueError, name, f"a number or {K} numbers, one per member", f"{len(vals)} numbers")
+    return torch.tensor([number(name, v, minimum=minimum) for v in vals], dtype=torch.float64)
 
 
 def budgets(name: str, value: Any) -> tuple[torch.Tensor, bool]:

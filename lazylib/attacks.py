@@ -4,6 +4,9 @@ The network restricted to a ray x + t·u is piecewise linear in t: neuron s swit
 t_s = −(w_sᵀx)/(w_sᵀu). :func:`flip_distance` sorts these breakpoints and walks the linear pieces,
 so the first sign change is found exactly, in O(m log m) per point and batched over points.
 
+Every attack takes one network or an :class:`lazylib.Ensemble` (then x may be shared, (n, d), or one
+batch per member, (K, n, d), and the results have a leading K axis).
+
 Book: chapter 3 (the single-step attack, label ``prop-ray-piecewise-linear``) and chapter 10.
 """
 
@@ -14,16 +17,16 @@ from typing import Any
 import torch
 
 from . import _checks
-from .model import TwoLayerReLU, input_gradient
+from .model import TwoLayerReLU, _input_gradient, _readout, _rows, input_gradient
 
 __all__ = ["gradient_step", "flip_distance", "fgm_l2", "pgd_l2"]
 
 
 def _unit(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Rows of v scaled to unit norm (zero rows stay zero) and the norms."""
-    norms = torch.linalg.vector_norm(v, dim=1)
+    norms = torch.linalg.vector_norm(v, dim=-1)
     safe = norms.clamp_min(torch.finfo(v.dtype).tiny)
-    return torch.where((norms > 0)[:, None], v / safe[:, None], torch.zeros_like(v)), norms
+    return torch.where((norms > 0)[..., None], v / safe[..., None], torch.zeros_like(v)), norms
 
 
 def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tensor) -> torch.Tensor:
@@ -59,7 +62,7 @@ def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tenso
         if eta.device != x.device:  # before the values are read
             raise ValueError(f"`eta` must be on the device of x ({x.device.type}); got a tensor on {eta.device.type}.")
         eta_t = _checks.tensor("eta", eta, ndim=1, shape=(x.shape[0],), shape_text=f"({x.shape[0]},)")
-        step = eta_t.to(x.dtype)[:, None]
+        step = eta_t.to(x.dtype)[:, None]  # (n, 1), shared by the members of an ensemble
     else:
         step = _checks.number("eta", eta)
     return x + step * input_gradient(model, x)
@@ -69,26 +72,52 @@ def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tenso
 def _ray_pieces(W: torch.Tensor, coef: torch.Tensor, z: torch.Tensor, f0: torch.Tensor, u: torch.Tensor):
     """The linear pieces of t ↦ f(x + t·u) for unit rows u (z = x Wᵀ, f0 = f(x)): the sorted breakpoints
     (padded pieces repeat the last one), the largest one, the start of each piece, the slopes before and
-    after each breakpoint and f there. Shared by :func:`flip_distance` and the ray functions of
-    ``lazylib.random_networks``."""
-    c = u @ W.T
+    after each breakpoint and f there. W (m, d) or (K, m, d), coef = α·a. Shared by :func:`flip_distance`
+    and the ray functions of ``lazylib.random_networks``."""
+    c = u @ W.mT
     # Right-derivative at t = 0: a neuron exactly at its kink counts as active if it is switching on.
     active0 = (z > 0) | ((z == 0) & (c > 0))
-    s0 = (active0.to(u.dtype) * c) @ coef
+    s0 = _readout(active0.to(u.dtype) * c, coef)
     # Breakpoints t_s = −z_s/c_s > 0; the others (t_s ≤ 0, or c_s = 0 giving ±inf or nan) become +inf.
     tau = -z / c
     tau = tau.masked_fill_(~(tau > 0), float("inf"))
-    tau, order = torch.sort(tau, dim=1)
+    tau, order = torch.sort(tau, dim=-1)
     finite = tau < float("inf")
     # Every breakpoint raises the slope by a_s|c_s| (a neuron switching on with c_s > 0, or off with c_s < 0).
-    jump = (coef * c.abs()).gather(1, order).masked_fill_(~finite, 0.0)
-    tau_max = torch.where(finite, tau, torch.zeros_like(tau)).amax(dim=1, keepdim=True)
+    jump = (coef.unsqueeze(-2) * c.abs()).gather(-1, order).masked_fill_(~finite, 0.0)
+    tau_max = torch.where(finite, tau, torch.zeros_like(tau)).amax(dim=-1, keepdim=True)
     tau = torch.where(finite, tau, tau_max)  # padded pieces have length 0
-    start = torch.cat([torch.zeros_like(tau[:, :1]), tau[:, :-1]], dim=1)
-    slope_after = s0[:, None] + torch.cumsum(jump, dim=1)
-    slope_before = torch.cat([s0[:, None], slope_after[:, :-1]], dim=1)
-    value_at = f0[:, None] + torch.cumsum(slope_before * (tau - start), dim=1)  # f at each breakpoint
+    start = torch.cat([torch.zeros_like(tau[..., :1]), tau[..., :-1]], dim=-1)
+    slope_after = s0[..., None] + torch.cumsum(jump, dim=-1)
+    slope_before = torch.cat([s0[..., None], slope_after[..., :-1]], dim=-1)
+    value_at = f0[..., None] + torch.cumsum(slope_before * (tau - start), dim=-1)  # f at each breakpoint
     return tau, tau_max, start, slope_before, slope_after, value_at
+
+
+def _flip(W: torch.Tensor, coef: torch.Tensor, x: torch.Tensor, direction: torch.Tensor | None) -> torch.Tensor:
+    """The flip distances of :func:`flip_distance` (no validation): x (n, d) or (K, n, d) → (n,) or (K, n)."""
+    z = x @ W.mT
+    f0 = _readout(torch.relu(z), coef)
+    sgn0 = torch.sign(f0)
+    # ∇f(x) from the pre-activations already at hand (one matrix product instead of two).
+    u, unorm = _unit(-sgn0[..., None] * _input_gradient(W, coef, z) if direction is None else direction)
+    tau, tau_max, start, slope_before, slope_after, value_at = _ray_pieces(W, coef, z, f0, u)
+    crossed = sgn0[..., None] * value_at <= 0
+    any_cross = crossed.any(dim=-1)
+    k = crossed.to(torch.int8).argmax(dim=-1, keepdim=True)
+    value_before = torch.where(k == 0, f0[..., None], value_at.gather(-1, (k - 1).clamp_min(0))).squeeze(-1)
+    t_in = start.gather(-1, k).squeeze(-1) - value_before / slope_before.gather(-1, k).squeeze(-1)
+    t_in = torch.minimum(torch.maximum(t_in, start.gather(-1, k).squeeze(-1)), tau.gather(-1, k).squeeze(-1))
+    last_slope, last_value = slope_after[..., -1], value_at[..., -1]
+    t_tail = torch.where(
+        sgn0 * last_slope < 0,
+        tau_max.squeeze(-1) - last_value / torch.where(last_slope == 0, torch.ones_like(last_slope), last_slope),
+        torch.full_like(f0, float("inf")),
+    )
+    t = torch.where(any_cross, t_in, t_tail)
+    t = torch.where(unorm > 0, t, torch.full_like(t, float("inf")))
+    return torch.where(f0 == 0, torch.zeros_like(t), t)
+
 
 def flip_distance(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | None = None) -> torch.Tensor:
     r"""Exact distance along a ray to the first sign change of f.
@@ -103,15 +132,15 @@ def flip_distance(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor 
 
     Parameters
     ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
-    direction : torch.Tensor, shape (n, d), optional
+    model : TwoLayerReLU or Ensemble
+    x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
+    direction : torch.Tensor, shape of x, optional
         Walk along these directions instead (normalised here; t is a Euclidean distance). Rows that
         are zero give ``inf``.
 
     Returns
     -------
-    torch.Tensor, shape (n,)
+    torch.Tensor, shape (n,) ((K, n) for an ensemble)
 
     Examples
     --------
@@ -130,40 +159,21 @@ def flip_distance(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor 
     """
     _checks.model("model", model)
     x = _checks.inputs("x", x, model)
+    if direction is not None:
+        direction = _checks.inputs("direction", direction, model)
+        if direction.shape[-2] != x.shape[-2]:
+            raise ValueError(
+                f"`direction` must have shape ({x.shape[-2]}, {model.d}), one row per row of x; "
+                f"got {tuple(direction.shape)}."
+            )
+    W, coef = model.W.detach(), model.a * model.output_scale
+    # Rows in chunks, so that the sorted breakpoints of an ensemble (K, rows, m) stay within memory.
+    rows = _rows(x, W)
+    parts = [(x, direction)] if x.shape[-2] <= rows else list(
+        zip(x.split(rows, dim=-2), [None] * x.shape[-2] if direction is None else direction.split(rows, dim=-2))
+    )
     with torch.no_grad():
-        W, coef = model.W, model.a * model.output_scale
-        z = x @ W.T
-        f0 = torch.relu(z) @ coef
-        sgn0 = torch.sign(f0)
-        if direction is None:
-            # ∇f(x) from the pre-activations already at hand (one matrix product instead of two).
-            u, unorm = _unit(-sgn0[:, None] * (((z > 0).to(x.dtype) * coef) @ W))
-        else:
-            direction = _checks.inputs("direction", direction, model)
-            if direction.shape[0] != x.shape[0]:
-                raise ValueError(
-                    f"`direction` must have shape ({x.shape[0]}, {model.d}), one row per row of x; "
-                    f"got {tuple(direction.shape)}."
-                )
-            u, unorm = _unit(direction)
-        tau, tau_max, start, slope_before, slope_after, value_at = _ray_pieces(W, coef, z, f0, u)
-        crossed = sgn0[:, None] * value_at <= 0
-        any_cross = crossed.any(dim=1)
-        k = crossed.to(torch.int8).argmax(dim=1, keepdim=True)
-        value_before = torch.where(
-            k == 0, f0[:, None], value_at.gather(1, (k - 1).clamp_min(0))
-        ).squeeze(1)
-        t_in = start.gather(1, k).squeeze(1) - value_before / slope_before.gather(1, k).squeeze(1)
-        t_in = torch.minimum(torch.maximum(t_in, start.gather(1, k).squeeze(1)), tau.gather(1, k).squeeze(1))
-        last_slope, last_value = slope_after[:, -1], value_at[:, -1]
-        t_tail = torch.where(
-            sgn0 * last_slope < 0,
-            tau_max.squeeze(1) - last_value / torch.where(last_slope == 0, torch.ones_like(last_slope), last_slope),
-            torch.full_like(f0, float("inf")),
-        )
-        t = torch.where(any_cross, t_in, t_tail)
-        t = torch.where(unorm > 0, t, torch.full_like(t, float("inf")))
-        return torch.where(f0 == 0, torch.zeros_like(t), t)
+        return torch.cat([_flip(W, coef, xb, db) for xb, db in parts], dim=-1)
 
 
 def _clip_range(clip: Any, x: torch.Tensor) -> tuple[float, float] | None:
@@ -180,9 +190,41 @@ def _clip_range(clip: Any, x: torch.Tensor) -> tuple[float, float] | None:
     return lo, hi
 
 
-def _margin_direction(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Unit direction that decreases the margin y·f(x) fastest: −y ∇f/‖∇f‖."""
-    return _unit(-y[:, None] * input_gradient(model, x))[0]
+def _to_ball(p: torch.Tensor, x: torch.Tensor, eps: float, box: tuple[float, float] | None) -> torch.Tensor:
+    """Project p onto the ℓ2 ball of radius eps around x (row by row), then clip to the box."""
+    delta = p - x
+    norms = torch.linalg.vector_norm(delta, dim=-1, keepdim=True)
+    p = x + delta * torch.clamp(eps / norms.clamp_min(torch.finfo(x.dtype).tiny), max=1.0)
+    return p.clamp(*box) if box else p
+
+
+def _fgm(W, a, scale, x, y, eps, box):
+    """x − ε·y∇f/‖∇f‖, clipped (no validation); W (m, d) or (K, m, d), x (n, d) or (K, n, d)."""
+    adv = x + eps * _unit(-y[..., None] * _input_gradient(W, a * scale, x @ W.mT))[0]
+    return adv.clamp(*box) if box else adv
+
+
+def _pgd(W, a, scale, x, y, eps, steps, alpha, box, generator=None):
+    """:func:`pgd_l2` without validation: the iterate with the smallest margin y·f; one x Wᵀ per step."""
+    x = x.expand(*W.shape[:-2], *x.shape[-2:])
+    coef = a * scale
+    adv = x.clone()
+    if generator is not None:
+        d = x.shape[-1]
+        g = torch.randn(x.shape, generator=generator, dtype=torch.float64)
+        r = torch.rand(*x.shape[:-1], 1, generator=generator, dtype=torch.float64) ** (1.0 / d)
+        start = (torch.nn.functional.normalize(g, dim=-1) * r * eps).to(x.device, x.dtype)
+        adv = _to_ball(x + start, x, eps, box)
+    z = adv @ W.mT
+    best, best_margin = adv.clone(), y * _readout(torch.relu(z), a, scale)
+    for _ in range(steps):
+        adv = _to_ball(adv + alpha * _unit(-y[..., None] * _input_gradient(W, coef, z))[0], x, eps, box)
+        z = adv @ W.mT
+        margin = y * _readout(torch.relu(z), a, scale)
+        better = margin < best_margin
+        best = torch.where(better[..., None], adv, best)
+        best_margin = torch.where(better, margin, best_margin)
+    return best
 
 
 def fgm_l2(
@@ -197,9 +239,9 @@ def fgm_l2(
 
     Parameters
     ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
-    y : torch.Tensor, shape (n,)
+    model : TwoLayerReLU or Ensemble
+    x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
+    y : torch.Tensor, shape (n,) (or (K, n))
         Labels in {−1, +1}.
     eps : float
         Budget ε ≥ 0; the result satisfies ‖x' − x‖ ≤ ε.
@@ -208,7 +250,7 @@ def fgm_l2(
 
     Returns
     -------
-    torch.Tensor, shape (n, d)
+    torch.Tensor, shape (n, d) ((K, n, d) for an ensemble)
 
     Examples
     --------
@@ -228,8 +270,7 @@ def fgm_l2(
     eps = _checks.number("eps", eps, minimum=0.0)
     box = _clip_range(clip, x)
     with torch.no_grad():
-        adv = x + eps * _margin_direction(model, x, y)
-        return adv.clamp(*box) if box else adv
+        return _fgm(model.W, model.a, model.output_scale, x, y, eps, box)
 
 
 def pgd_l2(
@@ -251,9 +292,9 @@ def pgd_l2(
 
     Parameters
     ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
-    y : torch.Tensor, shape (n,)
+    model : TwoLayerReLU or Ensemble
+    x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
+    y : torch.Tensor, shape (n,) (or (K, n))
     eps : float
         Budget ε ≥ 0.
     steps : int
@@ -267,7 +308,7 @@ def pgd_l2(
 
     Returns
     -------
-    torch.Tensor, shape (n, d)
+    torch.Tensor, shape (n, d) ((K, n, d) for an ensemble: the attack on every member at once)
         Points in the ε-ball around x (and inside ``clip``).
 
     Examples
@@ -291,26 +332,5 @@ def pgd_l2(
     alpha = 2.5 * eps / steps if step_size is None else _checks.number("step_size", step_size, minimum=0.0)
     _checks.generator("generator", generator)
     box = _clip_range(clip, x)
-
-    def to_ball(p: torch.Tensor) -> torch.Tensor:
-        delta = p - x
-        norms = torch.linalg.vector_norm(delta, dim=1, keepdim=True)
-        p = x + delta * torch.clamp(eps / norms.clamp_min(torch.finfo(x.dtype).tiny), max=1.0)
-        return p.clamp(*box) if box else p
-
     with torch.no_grad():
-        adv = x.clone()
-        if generator is not None:
-            n, d = x.shape
-            g = torch.randn(n, d, generator=generator, dtype=torch.float64)
-            r = torch.rand(n, 1, generator=generator, dtype=torch.float64) ** (1.0 / d)
-            start = (torch.nn.functional.normalize(g, dim=1) * r * eps).to(x.device, x.dtype)
-            adv = to_ball(x + start)
-        best, best_margin = adv.clone(), y * model(adv)
-        for _ in range(steps):
-            adv = to_ball(adv + alpha * _margin_direction(model, adv, y))
-            margin = y * model(adv)
-            better = margin < best_margin
-            best = torch.where(better[:, None], adv, best)
-            best_margin = torch.where(better, margin, best_margin)
-        return best
+        return _pgd(model.W, model.a, model.output_scale, x, y, eps, steps, alpha, box, generator)

@@ -1,6 +1,9 @@
 """Geometry of the lazy regime: the ball B_{2,∞}(W₀, C₀/√m) and what f can do inside it.
 
 Book: chapter 4 (the lazy regime, label ``def-lazy-regime``) and chapter 6 (Lemma A).
+
+Each function takes one network or an :class:`lazylib.Ensemble` (results gain a leading K axis;
+``project_`` and ``value_bounds`` take one radius or K of them, one per member).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import math
 import torch
 
 from . import _checks
-from .model import TwoLayerReLU
+from .model import TwoLayerReLU, _readout
 
 __all__ = [
     "lazy_radius",
@@ -48,8 +51,12 @@ def lazy_radius(m: int, C0: float) -> float:
     return C0 / math.sqrt(m)
 
 
-def deviation(model: TwoLayerReLU) -> float:
+def deviation(model: TwoLayerReLU) -> float | torch.Tensor:
     """‖W − W₀‖_{2,∞} = max_s ‖w_s − w_{s,0}‖, the largest distance a neuron has moved.
+
+    Returns
+    -------
+    float, or for an ensemble a float64 CPU tensor (K,) with every member's deviation.
 
     Examples
     --------
@@ -64,14 +71,22 @@ def deviation(model: TwoLayerReLU) -> float:
     """
     _checks.model("model", model)
     with torch.no_grad():
-        return float(torch.linalg.vector_norm(model.W - model.W0, dim=1).max())
+        dev = torch.linalg.vector_norm(model.W - model.W0, dim=-1).amax(dim=-1)
+    return float(dev) if model.K is None else dev.to("cpu", torch.float64)
 
 
-def project_(model: TwoLayerReLU, radius: float) -> TwoLayerReLU:
+def _radius(model: TwoLayerReLU, radius: float | torch.Tensor) -> float | torch.Tensor:
+    """A validated radius: a float, or for an ensemble a (K, 1, 1) tensor on the model's device and dtype."""
+    R = _checks.per_member("radius", radius, model.K)
+    return R if model.K is None else R.to(model.W.device, model.W.dtype)[:, None, None]
+
+
+def project_(model: TwoLayerReLU, radius: float | torch.Tensor) -> TwoLayerReLU:
     """Project W onto B_{2,∞}(W₀, radius) in place, row by row; returns the model.
 
     w_s ← w_{s,0} + (w_s − w_{s,0}) · min(1, radius / ‖w_s − w_{s,0}‖). This is the Euclidean
-    projection onto the ball, because the ball is a product of one Euclidean ball per neuron.
+    projection onto the ball, because the ball is a product of one Euclidean ball per neuron. For an
+    ensemble, ``radius`` is one number or K of them (member k onto its ball of radius radius[k]).
 
     Examples
     --------
@@ -87,10 +102,10 @@ def project_(model: TwoLayerReLU, radius: float) -> TwoLayerReLU:
     Book: projected training, label ``alg-projected-sgd`` (chapter 4).
     """
     _checks.model("model", model)
-    radius = _checks.number("radius", radius, minimum=0.0)
+    radius = _radius(model, radius)
     with torch.no_grad():
         delta = model.W - model.W0
-        norms = torch.linalg.vector_norm(delta, dim=1, keepdim=True)
+        norms = torch.linalg.vector_norm(delta, dim=-1, keepdim=True)
         shrink = torch.clamp(radius / norms.clamp_min(torch.finfo(delta.dtype).tiny), max=1.0)
         model.W.copy_(model.W0 + delta * shrink)
     return model
@@ -111,14 +126,14 @@ def value_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> tuple[t
 
     Parameters
     ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
+    model : TwoLayerReLU or Ensemble
+    x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
     radius : float
-        R ≥ 0, e.g. ``lazy_radius(m, C0)``.
+        R ≥ 0, e.g. ``lazy_radius(m, C0)``; for an ensemble also K radii, one per member.
 
     Returns
     -------
-    (inf, sup) : tuple of torch.Tensor, each (n,)
+    (inf, sup) : tuple of torch.Tensor, each (n,) ((K, n) for an ensemble)
 
     Examples
     --------
@@ -134,12 +149,12 @@ def value_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> tuple[t
     """
     _checks.model("model", model)
     x = _checks.inputs("x", x, model)
-    radius = _checks.number("radius", radius, minimum=0.0)
+    radius = _radius(model, radius)
     with torch.no_grad():
-        z0 = x @ model.W0.T
-        shift = radius * torch.linalg.vector_norm(x, dim=1, keepdim=True) * model.a
-        hi = torch.relu(z0 + shift) @ model.a * model.output_scale
-        lo = torch.relu(z0 - shift) @ model.a * model.output_scale
+        z0 = x @ model.W0.mT
+        shift = radius * torch.linalg.vector_norm(x, dim=-1, keepdim=True) * model.a.unsqueeze(-2)
+        hi = _readout(torch.relu(z0 + shift), model.a, model.output_scale)
+        lo = _readout(torch.relu(z0 - shift), model.a, model.output_scale)
     return lo, hi
 
 
@@ -157,7 +172,7 @@ def value_extremiser(model: TwoLayerReLU, x: torch.Tensor, radius: float, *, whi
 
     Returns
     -------
-    torch.Tensor, shape (n, m, d)
+    torch.Tensor, shape (n, m, d) ((K, n, m, d) for an ensemble)
         One weight matrix per input (memory n·m·d).
 
     Examples
@@ -173,13 +188,14 @@ def value_extremiser(model: TwoLayerReLU, x: torch.Tensor, radius: float, *, whi
     """
     _checks.model("model", model)
     x = _checks.inputs("x", x, model)
-    radius = _checks.number("radius", radius, minimum=0.0)
+    radius = _radius(model, radius)
+    radius = radius if model.K is None else radius[..., None]  # (K, 1, 1, 1)
     which = _checks.choice("which", which, ("sup", "inf"))
     sign = 1.0 if which == "sup" else -1.0
     with torch.no_grad():
-        norms = torch.linalg.vector_norm(x, dim=1, keepdim=True)
+        norms = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
         unit = torch.where(norms > 0, x / norms.clamp_min(torch.finfo(x.dtype).tiny), torch.zeros_like(x))
-        return model.W0.unsqueeze(0) + sign * radius * model.a[None, :, None] * unit[:, None, :]
+        return model.W0.unsqueeze(-3) + sign * radius * model.a[..., None, :, None] * unit[..., :, None, :]
 
 
 def linearization(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
@@ -205,8 +221,8 @@ def linearization(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
     _checks.model("model", model)
     x = _checks.inputs("x", x, model)
     with torch.no_grad():
-        active0 = (x @ model.W0.T > 0).to(x.dtype)
-        return (active0 * (x @ model.W.T)) @ model.a * model.output_scale
+        active0 = (x @ model.W0.mT > 0).to(x.dtype)
+        return _readout(active0 * (x @ model.W.mT), model.a, model.output_scale)
 
 
 def switchable_neurons(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> torch.Tensor:
@@ -233,7 +249,7 @@ def switchable_neurons(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> t
     """
     _checks.model("model", model)
     x = _checks.inputs("x", x, model)
-    radius = _checks.number("radius", radius, minimum=0.0)
+    radius = _radius(model, radius)
     with torch.no_grad():
-        z0 = (x @ model.W0.T).abs()
-        return (z0 <= radius * torch.linalg.vector_norm(x, dim=1, keepdim=True)).sum(dim=1)
+        z0 = (x @ model.W0.mT).abs()
+        return (z0 <= radius * torch.linalg.vector_norm(x, dim=-1, keepdim=True)).sum(dim=-1)

@@ -1,7 +1,8 @@
 """Clean and robust accuracy (book: the robust error of chapter 2, label ``def-robust-error``).
 
 A prediction counts as correct when y·f(x) > 0, so a point exactly on the boundary is an error,
-as in the paper's 1[y f(x) ≤ 0].
+as in the paper's 1[y f(x) ≤ 0]. For an :class:`lazylib.Ensemble` the accuracies of all members come
+back at once, as a float64 CPU tensor with a leading K axis.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from .model import TwoLayerReLU
 __all__ = ["accuracy", "robust_accuracy", "power_law_fit", "PowerLawFit"]
 
 
-def accuracy(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of points with y·f(x) > 0.
+def accuracy(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> float | torch.Tensor:
+    """Fraction of points with y·f(x) > 0 (for an ensemble, a float64 CPU tensor (K,): one per member).
 
     Examples
     --------
@@ -33,7 +34,8 @@ def accuracy(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> float:
     x = _checks.inputs("x", x, model)
     y = _checks.labels("y", y, x)
     with torch.no_grad():
-        return float((y.to(x.dtype) * model(x) > 0).to(torch.float64).mean())
+        acc = (y.to(x.dtype) * model(x) > 0).to(torch.float64).mean(dim=-1)
+    return float(acc) if model.K is None else acc.cpu()
 
 
 def robust_accuracy(
@@ -67,7 +69,7 @@ def robust_accuracy(
     Returns
     -------
     float, or torch.Tensor of shape (len(eps),) (float64, CPU) when ``eps`` is a sequence.
-        Never above :func:`accuracy`; equal to it at ε = 0.
+        Never above :func:`accuracy`; equal to it at ε = 0. An ensemble adds a leading K axis.
 
     Examples
     --------
@@ -98,15 +100,17 @@ def robust_accuracy(
         correct = yf * model(x) > 0
         if attack == "gradient":
             dist = flip_distance(model, x).to("cpu", torch.float64)
-            robust = correct.cpu()[None, :] & (dist[None, :] > eps_t[:, None])
-            result = robust.to(torch.float64).mean(dim=1)
+            robust = correct.cpu()[..., None, :] & (dist[..., None, :] > eps_t[:, None])
+            result = robust.to(torch.float64).mean(dim=-1)
         else:
-            values = []
-            for e in eps_t.tolist():
-                adv = pgd_l2(model, x, y, e, steps=steps, step_size=step_size, clip=clip, generator=generator)
-                values.append(float((correct & (yf * model(adv) > 0)).to(torch.float64).mean()))
-            result = torch.tensor(values, dtype=torch.float64)
-    return float(result[0]) if scalar else result
+            result = torch.stack([
+                (correct & (yf * model(pgd_l2(model, x, y, e, steps=steps, step_size=step_size, clip=clip,
+                                              generator=generator)) > 0)).to(torch.float64).mean(dim=-1).cpu()
+                for e in eps_t.tolist()
+            ], dim=-1)
+    if not scalar:
+        return result
+    return float(result[0]) if model.K is None else result[..., 0]
 
 
 class PowerLawFit(NamedTuple):

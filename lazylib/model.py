@@ -2,6 +2,10 @@
 
 f(x; a, W) = m^{-1/2} Σ_s a_s relu(w_sᵀx), with a_s ∈ {±1} drawn once and never trained and
 w_{s,0} ~ N(0, I_d). W is stored as an (m, d) matrix whose rows are the neurons' weight vectors.
+
+Every function of the library also takes an :class:`Ensemble`: K networks of one shape stored with a
+leading axis, W and W₀ of shape (K, m, d) and a of shape (K, m). The same code serves both, batched
+over that axis; results gain a leading K axis.
 """
 
 from __future__ import annotations
@@ -9,11 +13,15 @@ from __future__ import annotations
 import math
 
 import torch
+from typing import Sequence
+
 from torch import nn
 
 from . import _checks
 
-__all__ = ["TwoLayerReLU", "input_gradient", "preactivations", "default_device"]
+__all__ = ["TwoLayerReLU", "Ensemble", "input_gradient", "preactivations", "default_device"]
+
+_CHUNK = 1 << 22  # elements of the largest (K, n, m) pre-activation block evaluated at once (16 MiB in float32)
 
 
 def default_device() -> torch.device:
@@ -69,6 +77,8 @@ class TwoLayerReLU(nn.Module):
     Book: the network's definition, label ``def-network``; the lazy regime of chapter 4.
     """
 
+    K: int | None = None  # number of members of an Ensemble; None for one network
+
     def __init__(
         self,
         d: int,
@@ -101,16 +111,162 @@ class TwoLayerReLU(nn.Module):
         self.register_buffer("a", signs.to(device=device, dtype=dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """f(x; a, W) for each row of x: (n, d) → (n,)."""
+        """f(x; a, W) for each row of x: (n, d) → (n,); for an ensemble (n, d) or (K, n, d) → (K, n)."""
         x = _checks.inputs("x", x, self)
-        return torch.relu(x @ self.W.T) @ self.a * self.output_scale
+        return _forward(self.W, self.a, self.output_scale, x)
 
     def extra_repr(self) -> str:
-        return f"d={self.d}, m={self.m}, output_scale={self.output_scale:.4g}"
+        k = "" if self.K is None else f"K={self.K}, "
+        return f"{k}d={self.d}, m={self.m}, output_scale={self.output_scale:.4g}"
+
+
+class Ensemble(TwoLayerReLU):
+    r"""K two-layer ReLU networks f_k(x) = α Σ_s a_{k,s} relu(w_{k,s}ᵀx) of one width, stored as one batch.
+
+    Every function of the library that takes a :class:`TwoLayerReLU` takes an ensemble too and runs
+    on all members at once (batched matrix products, no loop over members); results gain a leading
+    axis of length K. Inputs may be shared, (n, d), or one batch per member, (K, n, d).
+
+    Parameters
+    ----------
+    d, m : int
+        Input dimension and width, shared by the members.
+    generators : sequence of torch.Generator
+        One CPU generator per member; member k is drawn exactly as
+        ``TwoLayerReLU(d, m, generator=generators[k])`` would draw it, so the same seeds give the
+        same networks one by one or batched.
+    device, dtype, output_scale : optional
+        As for :class:`TwoLayerReLU`.
+
+    Attributes
+    ----------
+    K : int
+        Number of members.
+    a : torch.Tensor, shape (K, m)
+    W : torch.nn.Parameter, shape (K, m, d)
+        ``W[k]`` is member k's matrix.
+    W0 : torch.Tensor, shape (K, m, d)
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> ens = ll.Ensemble(5, 20, generators=[torch.Generator().manual_seed(s) for s in (0, 1, 2)])
+    >>> ens(torch.ones(4, 5)).shape
+    torch.Size([3, 4])
+    >>> net = ll.TwoLayerReLU(5, 20, generator=torch.Generator().manual_seed(1))
+    >>> bool(torch.equal(ens.member(1).W, net.W))
+    True
+
+    Notes
+    -----
+    Book: the sweeps of chapters 10–12.
+    """
+
+    def __init__(
+        self,
+        d: int,
+        m: int,
+        *,
+        generators: Sequence[torch.Generator],
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        output_scale: float | None = None,
+    ) -> None:
+        d = _checks.positive_int("d", d)
+        m = _checks.positive_int("m", m)
+        _sequence_of("generators", generators, torch.Generator, "torch.Generator, one per member")
+        nets = [TwoLayerReLU(d, m, generator=g, device=device, dtype=dtype, output_scale=output_scale)
+                for g in generators]
+        nn.Module.__init__(self)
+        self._adopt(nets)
+
+    def _adopt(self, nets: Sequence[TwoLayerReLU]) -> None:
+        first = nets[0]
+        self.K, self.d, self.m, self.output_scale = len(nets), first.d, first.m, first.output_scale
+        with torch.no_grad():
+            self.W = nn.Parameter(torch.stack([net.W.detach() for net in nets]).clone())
+            self.register_buffer("W0", torch.stack([net.W0 for net in nets]).clone())
+            self.register_buffer("a", torch.stack([net.a for net in nets]).clone())
+
+    @classmethod
+    def from_models(cls, models: Sequence[TwoLayerReLU]) -> "Ensemble":
+        """Stack networks of the same shape, dtype, device and output scale (their weights are copied).
+
+        Examples
+        --------
+        >>> import torch, lazylib as ll
+        >>> nets = [ll.TwoLayerReLU(3, 8, generator=torch.Generator().manual_seed(s)) for s in range(4)]
+        >>> ll.Ensemble.from_models(nets).K
+        4
+        """
+        _sequence_of("models", models, TwoLayerReLU, "lazylib.TwoLayerReLU")
+        key = [(n.K, n.d, n.m, n.output_scale, n.W.dtype, n.W.device) for n in models]
+        if any(k != key[0] or k[0] is not None for k in key):
+            raise ValueError("`models` must be single networks sharing d, m, output_scale, dtype and device; got "
+                             f"(d={models[0].d}, m={models[0].m}) with others of another shape, scale, dtype or device.")
+        ens = cls.__new__(cls)
+        nn.Module.__init__(ens)
+        ens._adopt(models)
+        return ens
+
+    def member(self, k: int) -> TwoLayerReLU:
+        """A :class:`TwoLayerReLU` holding a copy of member k's weights (changing it leaves the ensemble alone)."""
+        k = _checks.positive_int("k", k, minimum=0)
+        if k >= self.K:
+            raise ValueError(f"`k` must be an integer between 0 and {self.K - 1}; got {k}.")
+        net = TwoLayerReLU.__new__(TwoLayerReLU)
+        nn.Module.__init__(net)
+        net.d, net.m, net.output_scale = self.d, self.m, self.output_scale
+        net.W = nn.Parameter(self.W.detach()[k].clone())
+        net.register_buffer("W0", self.W0[k].clone())
+        net.register_buffer("a", self.a[k].clone())
+        return net
+
+    def members(self) -> list[TwoLayerReLU]:
+        """Every member as a separate :class:`TwoLayerReLU` (copies)."""
+        return [self.member(k) for k in range(self.K)]
+
+
+def _sequence_of(name: str, value: object, kind: type, text: str) -> None:
+    if isinstance(value, kind) or not isinstance(value, Sequence) or not value:
+        raise TypeError(f"`{name}` must be a non-empty sequence of {text}; got {type(value).__name__}.")
+    for v in value:
+        if not isinstance(v, kind):
+            raise TypeError(f"`{name}` must be a non-empty sequence of {text}; got an element of type {type(v).__name__}.")
+
+
+# ------------------------------------------------------------------------------------------------
+# Kernels shared by the whole library: W of shape (m, d) or (K, m, d), a of shape (m,) or (K, m).
+# No validation here; every public function validates first.
+
+
+def _readout(h: torch.Tensor, a: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+    """α Σ_s a_s h_s over the last axis: h (n, m) with a (m,), or h (K, n, m) with a (K, m)."""
+    if a.ndim == 1:
+        return h @ a * scale
+    return (h * (a * scale).unsqueeze(-2)).sum(-1)
+
+
+def _rows(x: torch.Tensor, W: torch.Tensor) -> int:
+    """Rows of x per chunk so that a (K, rows, m) block stays below ``_CHUNK`` elements."""
+    return max(1, _CHUNK // max(1, W.shape[:-1].numel()))
+
+
+def _forward(W: torch.Tensor, a: torch.Tensor, scale: float, x: torch.Tensor) -> torch.Tensor:
+    """f(x) for x (n, d) or (K, n, d), evaluated in chunks of rows so that memory stays bounded."""
+    rows = _rows(x, W)
+    if x.shape[-2] <= rows:
+        return _readout(torch.relu(x @ W.mT), a, scale)
+    return torch.cat([_readout(torch.relu(xb @ W.mT), a, scale) for xb in x.split(rows, dim=-2)], dim=-1)
+
+
+def _input_gradient(W: torch.Tensor, coef: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """∇ₓf at the points whose pre-activations are z, (n, m) or (K, n, m); coef = α·a."""
+    return ((z > 0).to(z.dtype) * coef.unsqueeze(-2)) @ W
 
 
 def preactivations(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
-    """Pre-activations w_sᵀx for every input and neuron, shape (n, m), no autograd graph.
+    """Pre-activations w_sᵀx for every input and neuron, shape (n, m) ((K, n, m) for an ensemble), no graph.
 
     Examples
     --------
@@ -122,7 +278,7 @@ def preactivations(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
     _checks.model("model", model)
     x = _checks.inputs("x", x, model)
     with torch.no_grad():
-        return x @ model.W.T
+        return x @ model.W.mT
 
 
 def input_gradient(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
@@ -132,12 +288,12 @@ def input_gradient(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
 
     Parameters
     ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
+    model : TwoLayerReLU or Ensemble
+    x : torch.Tensor, shape (n, d), or (K, n, d) for an ensemble
 
     Returns
     -------
-    torch.Tensor, shape (n, d)
+    torch.Tensor, shape (n, d), or (K, n, d) for an ensemble
         Agrees with autograd (which uses relu'(0) = 0, as here). No graph is recorded.
 
     Examples
@@ -154,5 +310,4 @@ def input_gradient(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
     _checks.model("model", model)
     x = _checks.inputs("x", x, model)
     with torch.no_grad():
-        active = (x @ model.W.T > 0).to(x.dtype)
-        return (active * (model.a * model.output_scale)) @ model.W
+        return _input_gradient(model.W, model.a * model.output_scale, x @ model.W.mT)

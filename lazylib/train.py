@@ -1,23 +1,28 @@
 """Logistic-loss SGD on the hidden weights, optionally kept in the lazy ball, optionally adversarial.
 
+One trainer serves one network and an :class:`lazylib.Ensemble` of K networks: the K members take
+their steps together, as batched matrix products (no loop over members), each with its own lazy-ball
+radius and, if wanted, its own shuffling order.
+
 Book: projected training, label ``alg-projected-sgd`` (chapter 4); projected adversarial training,
-label ``alg-projected-adversarial-training`` (chapter 11).
+label ``alg-projected-adversarial-training`` (chapter 11); the sweeps of chapters 10–12.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 import torch
 
 from . import _checks
-from .attacks import _clip_range, fgm_l2, pgd_l2
-from .lazy import deviation, lazy_radius, project_
-from .model import TwoLayerReLU
+from .attacks import _clip_range, _fgm, _pgd
+from .model import TwoLayerReLU, _forward
 
-__all__ = ["train", "TrainHistory", "logistic_loss", "loss_gradient"]
+__all__ = ["train", "train_ensemble", "TrainHistory", "logistic_loss", "loss_gradient"]
 
 
 @dataclass
@@ -48,8 +53,8 @@ class TrainHistory:
         return max(len(self.loss), len(self.deviation))
 
 
-def logistic_loss(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Mean logistic loss log(1 + exp(−y f(x))).
+def logistic_loss(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> float | torch.Tensor:
+    """Mean logistic loss log(1 + exp(−y f(x))) (for an ensemble, a float64 CPU tensor (K,)).
 
     Examples
     --------
@@ -62,14 +67,8 @@ def logistic_loss(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> floa
     x = _checks.inputs("x", x, model)
     y = _checks.labels("y", y, x)
     with torch.no_grad():
-        return float(torch.nn.functional.softplus(-y.to(x.dtype) * model(x)).to(torch.float64).mean())
-
-
-def _loss_gradient(model: TwoLayerReLU, x: torch.Tensor, yf: torch.Tensor) -> torch.Tensor:
-    z = x @ model.W.T
-    f = torch.relu(z) @ model.a * model.output_scale
-    dloss_df = -yf * torch.sigmoid(-yf * f) / x.shape[0]
-    return ((z > 0).to(x.dtype) * dloss_df[:, None] * (model.a * model.output_scale)).T @ x
+        loss = torch.nn.functional.softplus(-y.to(x.dtype) * model(x)).to(torch.float64).mean(dim=-1)
+    return float(loss) if model.K is None else loss.cpu()
 
 
 def loss_gradient(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -77,7 +76,8 @@ def loss_gradient(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torc
 
     .. math:: \nabla_{w_s} L = \frac1n \sum_i -y_i\,\sigma(-y_i f(x_i))\;\alpha a_s\,\mathbb 1[w_s^\top x_i > 0]\,x_i
 
-    (σ here the logistic sigmoid). Agrees with autograd; two matrix products per call.
+    (σ here the logistic sigmoid). Agrees with autograd; two matrix products per call. For an ensemble,
+    shape (K, m, d): every member's gradient.
 
     Examples
     --------
@@ -90,7 +90,9 @@ def loss_gradient(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torc
     x = _checks.inputs("x", x, model)
     y = _checks.labels("y", y, x)
     with torch.no_grad():
-        return _loss_gradient(model, x, y.to(x.dtype))
+        state = _Packed(model)
+        g = state.gradient(x, y.to(x.dtype)).view(model.d, state.K, model.m).permute(1, 2, 0)
+        return g[0].contiguous() if model.K is None else g.contiguous()
 
 
 def _progress_enabled(progress: bool | None) -> bool:
@@ -102,8 +104,7 @@ def _progress_enabled(progress: bool | None) -> bool:
 
 
 def _attack_options(attack, eps, attack_steps, attack_step_size, clip, x):
-    """Validate adversarial-training options (shared by ``train`` and ``train_ensemble``); returns
-    (attack, eps, attack_steps, attack_step_size, clip box or None)."""
+    """Validate adversarial-training options; returns (attack, eps, attack_steps, step size, clip box or None)."""
     if attack is None:
         if eps is not None or clip is not None:
             raise ValueError(f"`attack` must be 'pgd' or 'fgm' when `eps` or `clip` is given; got {attack!r}.")
@@ -113,9 +114,109 @@ def _attack_options(attack, eps, attack_steps, attack_step_size, clip, x):
         raise TypeError("`eps` must be a finite number ≥ 0 when `attack` is given; got None.")
     eps = _checks.number("eps", eps, minimum=0.0)
     attack_steps = _checks.positive_int("attack_steps", attack_steps)
-    if attack_step_size is not None:
+    if attack_step_size is None:
+        attack_step_size = 2.5 * eps / attack_steps
+    else:
         attack_step_size = _checks.number("attack_step_size", attack_step_size, minimum=0.0)
     return attack, eps, attack_steps, attack_step_size, _clip_range(clip, x)
+
+
+class _Packed:
+    """The training state of the members still training, laid out for fast batched products.
+
+    Weights are kept transposed and side by side, Wt of shape (d, K·m) (one network is K = 1): with the
+    same mini-batch for every member, a step is then two ordinary matrix products, (b, d)·(d, K·m) and
+    (d, b)·(b, K·m), and a few passes over one (b, K·m) block, instead of K small products.
+    """
+
+    def __init__(self, model: TwoLayerReLU) -> None:
+        W, W0, a = model.W.detach(), model.W0, model.a
+        if model.K is None:
+            W, W0, a = W[None], W0[None], a[None]
+        self.K, self.m, self.d = W.shape
+        self.Wt = W.permute(2, 0, 1).contiguous()  # (d, K, m)
+        self.W0t = W0.permute(2, 0, 1).contiguous()
+        self.a, self.scale = a.contiguous(), model.output_scale
+        self.coef = (a * model.output_scale).contiguous()  # (K, m)
+
+    @property
+    def flat(self) -> torch.Tensor:
+        return self.Wt.view(self.d, self.K * self.m)
+
+    def per_member(self) -> torch.Tensor:
+        """(K, d, m) view of the weights (no copy)."""
+        return self.Wt.permute(1, 0, 2)
+
+    def weights(self) -> torch.Tensor:
+        """(K, m, d) copy of the weights, the public layout."""
+        return self.Wt.permute(1, 2, 0).contiguous()
+
+    def select(self, keep: list[int]) -> None:
+        idx = torch.tensor(keep, dtype=torch.long, device=self.Wt.device)
+        self.Wt = self.Wt.index_select(1, idx).contiguous()
+        self.W0t = self.W0t.index_select(1, idx).contiguous()
+        self.a = self.a.index_select(0, idx).contiguous()
+        self.coef = self.coef.index_select(0, idx).contiguous()
+        self.K = len(keep)
+
+    def backward(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """∂L/∂(w_sᵀx_i) of the mean logistic loss L: (b, K·m) for shared xb (b, d), (K, b, m) for (K, b, d)."""
+        K, m, b = self.K, self.m, xb.shape[-2]
+        if xb.ndim == 2:
+            z = xb @ self.flat  # (b, K·m)
+            active = torch.gt(z, 0, out=torch.empty_like(z))  # relu'(z) as a float mask, in one pass
+            f = torch.relu_(z).mul_(self.coef.view(1, K * m)).view(b, K, m).sum(-1)  # (b, K)
+            yk = yb[:, None]
+            dloss = -yk * torch.sigmoid(-yk * f) / b  # d loss / d f, (b, K)
+            active.view(b, K, m).mul_(dloss[:, :, None]).mul_(self.coef)
+        else:
+            z = torch.bmm(xb, self.per_member())  # (K, b, m)
+            active = torch.gt(z, 0, out=torch.empty_like(z))
+            f = torch.relu_(z).mul_(self.coef[:, None, :]).sum(-1)  # (K, b)
+            dloss = -yb * torch.sigmoid(-yb * f) / b
+            active.mul_(dloss[:, :, None]).mul_(self.coef[:, None, :])
+        return active
+
+    def gradient(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """∇_W L of every member in the packed layout, (d, K·m) (xb shared)."""
+        return xb.T @ self.backward(xb, yb)
+
+    def step(self, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> None:
+        """One logistic-loss SGD step of every member, in place (xb (b, d) shared, or (K, b, d))."""
+        active = self.backward(xb, yb)
+        if xb.ndim == 2:
+            self.flat.addmm_(xb.T, active, alpha=-lr)
+        else:
+            self.per_member().baddbmm_(xb.transpose(1, 2), active, alpha=-lr)
+
+    def project(self, radius: torch.Tensor) -> None:
+        delta = self.flat - self.W0t.view(self.d, -1)
+        # Row norms of the neurons' displacements; a sum of squares down the columns is much faster here
+        # than a strided norm reduction.
+        norms = delta.square().sum(dim=0, keepdim=True).sqrt_()  # (1, K·m)
+        R = radius.repeat_interleave(self.m)[None, :]
+        shrink = torch.clamp(R / norms.clamp_min(torch.finfo(delta.dtype).tiny), max=1.0)
+        self.flat.copy_(self.W0t.view(self.d, -1) + delta * shrink)
+
+    def deviation(self) -> torch.Tensor:
+        norms = (self.flat - self.W0t.view(self.d, -1)).square().sum(dim=0).sqrt_()
+        return norms.view(self.K, self.m).amax(dim=1).to("cpu", torch.float64)
+
+
+def _generators(generator: Any, K: int | None) -> tuple[torch.Generator | None, list[torch.Generator] | None]:
+    """(shared generator, or one per member): an ensemble takes one generator or K of them."""
+    if K is not None and isinstance(generator, Sequence) and not isinstance(generator, torch.Generator):
+        if len(generator) != K:
+            raise TypeError(f"`generator` must be a torch.Generator, a sequence of {K} of them (one per member) "
+                            f"or None; got {len(generator)} of them.")
+        for g in generator:
+            _checks.generator("generator", g)
+        return None, list(generator)
+    if K is not None and not (generator is None or isinstance(generator, torch.Generator)):
+        raise TypeError(f"`generator` must be a torch.Generator, a sequence of {K} of them (one per member) "
+                        f"or None; got {type(generator).__name__}.")
+    _checks.generator("generator", generator)
+    return generator, None
 
 
 def train(
@@ -126,11 +227,11 @@ def train(
     lr: float,
     epochs: int,
     batch_size: int | None = None,
-    C0: float | None = None,
-    radius: float | None = None,
+    C0: float | Sequence[float] | None = None,
+    radius: float | Sequence[float] | None = None,
     constraint: str = "project",
     project_every: str = "step",
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | Sequence[torch.Generator] | None = None,
     progress: bool | None = None,
     attack: str | None = None,
     eps: float | None = None,
@@ -138,13 +239,14 @@ def train(
     attack_step_size: float | None = None,
     clip: tuple[float, float] | None = None,
     evaluate: bool = True,
-) -> TrainHistory:
+) -> TrainHistory | list[TrainHistory]:
     """Train W by SGD on the logistic loss log(1 + exp(−y f(x))), in place; a and W₀ stay fixed.
 
     Parameters
     ----------
-    model : TwoLayerReLU
-        Trained in place.
+    model : TwoLayerReLU or Ensemble
+        Trained in place. An ensemble's members train together, as batched products: member k ends
+        where training ``model.member(k)`` alone would have taken it, up to floating-point rounding.
     x : torch.Tensor, shape (n, d)
     y : torch.Tensor, shape (n,)
         Labels in {−1, +1}.
@@ -157,8 +259,10 @@ def train(
         permutation each epoch (the last one may be smaller).
     C0 : float, optional
         Hold W in the lazy ball B_{2,∞}(W₀, C₀/√m). Give ``radius`` instead for an absolute radius.
+        For an ensemble, one value for all members or K values, one per member.
     radius : float, optional
-        An absolute per-neuron radius (the authors' "gap" of Figure 4); not together with ``C0``.
+        An absolute per-neuron radius (the authors' "gap" of Figure 4); not together with ``C0``
+        (for an ensemble, also K values).
     constraint : {"project", "stop"}
         ``"project"``: project W back onto the ball (after every step, or every epoch with
         ``project_every="epoch"``). ``"stop"``: the authors' Figure 1–2 protocol: after each epoch
@@ -167,7 +271,8 @@ def train(
     project_every : {"step", "epoch"}
         When ``constraint="project"`` projects.
     generator : torch.Generator, optional
-        Shuffling randomness (CPU generator).
+        Shuffling randomness (CPU generator). For an ensemble, one generator (every member sees the
+        same batches) or K of them (member k shuffles with ``generator[k]``).
     progress : bool, optional
         Show a progress bar; by default only in a terminal or notebook, never when the environment
         variable ``LAZYLIB_PROGRESS=0`` (as in the book's executed pages).
@@ -192,7 +297,7 @@ def train(
 
     Returns
     -------
-    TrainHistory
+    TrainHistory, or for an ensemble a list of K of them
         Loss, accuracy and deviation after every epoch.
 
     Examples
@@ -214,6 +319,8 @@ def train(
     >>> h.epochs
     2
 
+    An ensemble trains all its members at once (see :func:`train_ensemble`).
+
     Notes
     -----
     Book: Algorithm ``alg-projected-sgd`` (chapter 4); with an attack, Algorithm
@@ -221,6 +328,8 @@ def train(
     """
     _checks.model("model", model)
     x = _checks.inputs("x", x, model)
+    if x.ndim != 2:
+        raise ValueError(f"`x` must have shape (n, {model.d}), shared by every member; got {tuple(x.shape)}.")
     y = _checks.labels("y", y, x)
     lr = _checks.number("lr", lr, minimum=0.0, strict=True)
     epochs = _checks.positive_int("epochs", epochs)
@@ -228,15 +337,18 @@ def train(
         batch_size = _checks.positive_int("batch_size", batch_size)
     constraint = _checks.choice("constraint", constraint, ("project", "stop"))
     project_every = _checks.choice("project_every", project_every, ("step", "epoch"))
-    _checks.generator("generator", generator)
+    shared, gens = _generators(generator, model.K)
     if progress is not None and not isinstance(progress, bool):
         raise TypeError(f"`progress` must be True, False or None; got {progress!r}.")
     if C0 is not None and radius is not None:
         raise ValueError(f"`C0` and `radius` must not both be given; got C0={C0!r} and radius={radius!r}.")
-    R = lazy_radius(model.m, C0) if C0 is not None else (
-        None if radius is None else _checks.number("radius", radius, minimum=0.0)
-    )
-    attack, eps, attack_steps, attack_step_size, _ = _attack_options(
+    K = 1 if model.K is None else model.K
+    R = None
+    if C0 is not None:
+        R = torch.as_tensor(_checks.per_member("C0", C0, model.K), dtype=torch.float64).reshape(K) / math.sqrt(model.m)
+    elif radius is not None:
+        R = torch.as_tensor(_checks.per_member("radius", radius, model.K), dtype=torch.float64).reshape(K)
+    attack, eps, attack_steps, attack_step_size, box = _attack_options(
         attack, eps, attack_steps, attack_step_size, clip, x
     )
     if not isinstance(evaluate, bool):
@@ -247,39 +359,104 @@ def train(
     n = x.shape[0]
     yf = y.to(x.dtype)
     bs = n if batch_size is None else min(batch_size, n)
-    history = TrainHistory(radius=R)
-    bar = tqdm(range(1, epochs + 1), desc="training", disable=not _progress_enabled(progress), delay=1.0, leave=False)
+    one = model.K is None  # one network: the packed state has K = 1, and the public layout drops that axis
+    histories = [TrainHistory(radius=None if R is None else float(R[k])) for k in range(K)]
+    active = list(range(K))  # members still training (constraint="stop" retires members)
+    desc = "training" if one else f"training {K} networks"
+    bar = tqdm(range(1, epochs + 1), desc=desc, leave=False, delay=1.0, disable=not _progress_enabled(progress))
     with torch.no_grad():
-        last_inside = model.W.detach().clone() if (R is not None and constraint == "stop") else None
+        state = _Packed(model)
+
+        def public() -> tuple[torch.Tensor, torch.Tensor]:
+            W = state.weights()
+            return (W[0], state.a[0]) if one else (W, state.a)
+
+        Ra = None if R is None else R.to(x.device, x.dtype)
+        R_active = None if R is None else R.clone()  # float64, for the stop test
+        last_inside = state.Wt.clone() if (R is not None and constraint == "stop") else None
         for epoch in bar:
             if bs == n:
-                batches = [None]
+                batches: list[Any] = [None]
+            elif gens is None:
+                batches = list(torch.split(torch.randperm(n, generator=shared).to(x.device), bs))
             else:
-                perm = torch.randperm(n, generator=generator).to(x.device)
-                batches = list(torch.split(perm, bs))
+                perms = torch.stack([torch.randperm(n, generator=gens[k]) for k in active]).to(x.device)
+                batches = list(torch.split(perms, bs, dim=1))
             for idx in batches:
                 xb, yb = (x, yf) if idx is None else (x[idx], yf[idx])
-                if attack == "pgd":
-                    xb = pgd_l2(model, xb, yb, eps, steps=attack_steps, step_size=attack_step_size, clip=clip)
-                elif attack == "fgm":
-                    xb = fgm_l2(model, xb, yb, eps, clip=clip)
-                model.W.sub_(lr * _loss_gradient(model, xb, yb))
-                if R is not None and constraint == "project" and project_every == "step":
-                    project_(model, R)
-            if R is not None and constraint == "project" and project_every == "epoch":
-                project_(model, R)
-            dev = deviation(model)
-            if R is not None and constraint == "stop":
-                if dev > R:
-                    model.W.copy_(last_inside)
-                    history.stopped_epoch = epoch
+                if attack is not None:
+                    W, a = public()
+                    if attack == "pgd":
+                        xb = _pgd(W, a, state.scale, xb, yb, eps, attack_steps, attack_step_size, box)
+                    else:
+                        xb = _fgm(W, a, state.scale, xb, yb, eps, box)
+                state.step(xb, yb, lr)
+                if Ra is not None and constraint == "project" and project_every == "step":
+                    state.project(Ra)
+            if Ra is not None and constraint == "project" and project_every == "epoch":
+                state.project(Ra)
+            dev = state.deviation()
+            keep = list(range(len(active)))
+            if R_active is not None and constraint == "stop":
+                out = (dev > R_active).tolist()
+                for j, left in enumerate(out):
+                    if left:
+                        state.Wt[:, j].copy_(last_inside[:, j])
+                        histories[active[j]].stopped_epoch = epoch
+                keep = [j for j, left in enumerate(out) if not left]
+                last_inside[:, keep] = state.Wt[:, keep]
+            if len(keep) < len(active):  # retire the members that left their ball
+                _write_back(model, state, active)
+                state.select(keep)
+                Ra = Ra[keep] if Ra is not None else None
+                R_active = R_active[keep] if R_active is not None else None
+                last_inside = last_inside[:, keep].contiguous() if last_inside is not None else None
+                dev = dev[keep]
+                active = [active[j] for j in keep]
+                if not active:
                     break
-                last_inside.copy_(model.W)
-            history.deviation.append(dev)
-            if evaluate:
-                f = model(x)
-                history.loss.append(float(torch.nn.functional.softplus(-yf * f).to(torch.float64).mean()))
-                history.accuracy.append(float((yf * f > 0).to(torch.float64).mean()))
-                bar.set_postfix(loss=f"{history.loss[-1]:.3g}", refresh=False)
-    bar.close()
-    return history
+            f = _forward(*public(), state.scale, x) if evaluate else None
+            for j, k in enumerate(active):
+                h = histories[k]
+                h.deviation.append(float(dev[j]))
+                if f is not None:
+                    fk = f if one else f[j]
+                    h.loss.append(float(torch.nn.functional.softplus(-yf * fk).to(torch.float64).mean()))
+                    h.accuracy.append(float((yf * fk > 0).to(torch.float64).mean()))
+            if one and evaluate:
+                bar.set_postfix(loss=f"{histories[0].loss[-1]:.3g}", refresh=False)
+        bar.close()
+        if active:
+            _write_back(model, state, active)
+    return histories[0] if one else histories
+
+
+def _write_back(model: TwoLayerReLU, state: _Packed, active: list[int]) -> None:
+    """Copy the packed weights of the active members back into the model."""
+    if model.K is None:
+        model.W.copy_(state.weights()[0])
+    else:
+        model.W.data[active] = state.weights()
+
+
+def train_ensemble(ens: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, **options: Any) -> list[TrainHistory]:
+    """:func:`train` for an :class:`lazylib.Ensemble`: every member at once; one history per member.
+
+    Examples
+    --------
+    >>> import torch, lazylib as ll
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = torch.nn.functional.normalize(torch.randn(64, 5, generator=g), dim=1)
+    >>> y = torch.sign(x[:, 0])
+    >>> ens = ll.Ensemble(5, 100, generators=[torch.Generator().manual_seed(s) for s in range(3)])
+    >>> hist = ll.train_ensemble(ens, x, y, lr=1.0, epochs=5, C0=[1.0, 2.0, 4.0], progress=False)
+    >>> [h.epochs for h in hist]
+    [5, 5, 5]
+
+    Notes
+    -----
+    Book: Algorithm ``alg-projected-sgd`` (chapter 4) for many networks; chapters 10–12.
+    """
+    if getattr(ens, "K", None) is None:
+        _checks._fail(TypeError, "ens", "a lazylib.Ensemble", type(ens).__name__)
+    return train(ens, x, y, **options)

@@ -9,7 +9,23 @@ import pytest
 import torch
 
 import lazylib as ll
-from conftest import D, gen, make_net, perturb_, unit_rows
+from conftest import D, M, gen, make_net, perturb_, unit_rows
+
+
+def make_model(K: int | None, seed: int = 0) -> ll.TwoLayerReLU:
+    """One float64 network (K = None), or an ensemble of K whose member k is make_net(seed=seed + k)."""
+    if K is None:
+        return make_net(seed=seed)
+    return ll.Ensemble(D, M, generators=[gen(seed + k) for k in range(K)], dtype=torch.float64)
+
+
+def members(model: ll.TwoLayerReLU) -> list[ll.TwoLayerReLU]:
+    return [model] if model.K is None else model.members()
+
+
+def per_member(values, K):
+    """Row k of a result with a leading ensemble axis (the whole result for one network)."""
+    return [values] if K is None else list(values)
 
 
 def _f(net: ll.TwoLayerReLU, pts: torch.Tensor) -> torch.Tensor:
@@ -104,18 +120,20 @@ def test_gradient_step_of_the_theorem_flips_at_the_flip_distance(net64, x64):
 # ---------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("K", [None, 2])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_flip_distance_matches_brute_force_line_search(seed):
-    net = perturb_(make_net(seed=seed), 0.1, seed=seed)
+def test_flip_distance_matches_brute_force_line_search(seed, K):
+    model = perturb_(make_model(K, seed=seed), 0.1, seed=seed)
     x = unit_rows(16, D, seed=seed + 40)
-    t = ll.flip_distance(net, x)
-    assert t.shape == (16,) and t.dtype == torch.float64
-    assert bool((t >= 0).all())
-    u = _autograd_direction(net, x)
-    fin = t[torch.isfinite(t)]
-    T = min(5.0, 1.1 * float(fin.max()) + 0.05) if len(fin) else 2.0
-    _check_against_brute_force(net, x, t, u, T=T, h=2e-4)
-    assert _check_sign_change(net, x, t, u) >= 8
+    T_all = ll.flip_distance(model, x)
+    assert T_all.shape == ((16,) if K is None else (K, 16)) and T_all.dtype == torch.float64
+    for net, t in zip(members(model), per_member(T_all, K)):
+        assert bool((t >= 0).all())
+        u = _autograd_direction(net, x)
+        fin = t[torch.isfinite(t)]
+        T = min(5.0, 1.1 * float(fin.max()) + 0.05) if len(fin) else 2.0
+        _check_against_brute_force(net, x, t, u, T=T, h=2e-4)
+        assert _check_sign_change(net, x, t, u) >= 8
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -212,14 +230,17 @@ def test_flip_distance_float32_agrees_with_float64(x64):
 # ---------------------------------------------------------------------------------------------------
 
 
-def test_fgm_is_the_normalised_gradient_step(net64, xy64):
+@pytest.mark.parametrize("K", [None, 3])
+def test_fgm_is_the_normalised_gradient_step(xy64, K):
     x, y = xy64
     eps = 0.3
-    g = ll.input_gradient(net64, x)
-    expected = x - eps * y[:, None] * g / g.norm(dim=1, keepdim=True)
-    adv = ll.fgm_l2(net64, x, y, eps)
-    torch.testing.assert_close(adv, expected, rtol=1e-12, atol=1e-13)
-    torch.testing.assert_close((adv - x).norm(dim=1), torch.full((len(x),), eps, dtype=torch.float64), rtol=1e-12, atol=0)
+    model = make_model(K)
+    adv = ll.fgm_l2(model, x, y, eps)
+    for net, a in zip(members(model), per_member(adv, K)):
+        g = ll.input_gradient(net, x)
+        expected = x - eps * y[:, None] * g / g.norm(dim=1, keepdim=True)
+        torch.testing.assert_close(a, expected, rtol=1e-12, atol=1e-13)
+    torch.testing.assert_close((adv - x).norm(dim=-1), torch.full(adv.shape[:-1], eps, dtype=torch.float64), rtol=1e-12, atol=0)
     assert not adv.requires_grad
 
 
@@ -256,29 +277,45 @@ def _box_data(n=30, seed=3):
     return x, y
 
 
+@pytest.mark.parametrize("K", [None, 3])
 @pytest.mark.parametrize("clip", [None, (0.0, 1.0)])
 @pytest.mark.parametrize("seed", [None, 11])
 @pytest.mark.parametrize("eps", [0.0, 0.1, 1.0])
-def test_pgd_stays_in_ball_and_box(clip, seed, eps):
-    net = make_net(seed=1)
+def test_pgd_stays_in_ball_and_box(clip, seed, eps, K):
+    net = make_model(K, seed=1)
     x, y = _box_data()
     x_before = x.clone()
     adv = ll.pgd_l2(net, x, y, eps, steps=15, clip=clip, generator=None if seed is None else gen(seed))
-    assert adv.shape == x.shape and not adv.requires_grad
-    assert bool(((adv - x).norm(dim=1) <= eps * (1 + 1e-12) + 1e-15).all())
+    assert adv.shape == (x.shape if K is None else (K, *x.shape)) and not adv.requires_grad
+    assert bool(((adv - x).norm(dim=-1) <= eps * (1 + 1e-12) + 1e-15).all())
     if clip is not None:
         assert bool(((adv >= clip[0]) & (adv <= clip[1])).all())
     assert torch.equal(x, x_before)
     if eps == 0.0:
-        assert torch.equal(adv, x)
+        assert torch.equal(adv, x.expand_as(adv))
 
 
+@pytest.mark.parametrize("K", [None, 3])
 @pytest.mark.parametrize("clip", [None, (0.0, 1.0)])
-def test_pgd_never_raises_the_margin_above_its_start(clip):
-    net = make_net(seed=1)
+def test_pgd_never_raises_the_margin_above_its_start(clip, K):
+    net = make_model(K, seed=1)
     x, y = _box_data()
     adv = ll.pgd_l2(net, x, y, 0.4, steps=20, clip=clip)
     assert bool((y * net(adv) <= y * net(x)).all())
+
+
+@pytest.mark.parametrize("attack", ["fgm", "pgd"])
+def test_attacks_on_an_ensemble_are_the_attacks_on_each_member(attack):
+    ens = make_model(3, seed=1)
+    x, y = _box_data()
+    run = {"fgm": lambda model, x, y: ll.fgm_l2(model, x, y, 0.3, clip=(0.0, 1.0)),
+           "pgd": lambda model, x, y: ll.pgd_l2(model, x, y, 0.3, steps=8, clip=(0.0, 1.0))}[attack]
+    shared = run(ens, x, y)
+    xk, yk = torch.stack([x, x.flip(0), x]), torch.stack([y, y.flip(0), -y])  # one batch per member
+    own = run(ens, xk, yk)
+    for k, net in enumerate(ens.members()):
+        torch.testing.assert_close(shared[k], run(net, x, y), rtol=0, atol=1e-13)
+        torch.testing.assert_close(own[k], run(net, xk[k], yk[k]), rtol=0, atol=1e-13)
 
 
 def _reference_pgd(net, x, y, eps, steps, step_size):

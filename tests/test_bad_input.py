@@ -37,10 +37,14 @@ class Ctx:
         return all(torch.equal(a, b) for a, b in zip(snap, now))
 
 
-def _ctx() -> Ctx:
-    net = ll.TwoLayerReLU(D, M, generator=gen(0), dtype=torch.float64)
+def _ctx(K: int | None = None) -> Ctx:
+    """One network, or (K given) an ensemble of K: every function that takes one takes the other."""
+    if K is None:
+        net = ll.TwoLayerReLU(D, M, generator=gen(0), dtype=torch.float64)
+    else:
+        net = ll.Ensemble(D, M, generators=[gen(10 + k) for k in range(K)], dtype=torch.float64)
     with torch.no_grad():  # a trained-looking W, so "unchanged" means something for project_ and train
-        net.W.add_(0.3 * torch.randn(M, D, generator=gen(1), dtype=torch.float64))
+        net.W.add_(0.3 * torch.randn(net.W.shape, generator=gen(1), dtype=torch.float64))
     x = torch.rand(N, D, generator=gen(2), dtype=torch.float64)  # in [0, 1]: valid for clip=(0, 1)
     y = torch.tensor([1.0, -1.0, 1.0, 1.0, -1.0], dtype=torch.float64)
     return Ctx(net, x, y)
@@ -342,12 +346,17 @@ SPECIFIC = [
 ]
 
 CASES = _cases() + SPECIFIC
+# The functions that take a network take an ensemble of K networks through the same code and the same
+# checks: every case of theirs runs again with an ensemble (K = 3) in place of the network.
+TAKES_A_MODEL = {fname for fname, (_, defaults) in FUNCTIONS.items() if "model" in defaults(_ctx())}
+ENSEMBLE_CASES = [pytest.param(*case.values, 3, id=f"{case.id}-K3") for case in CASES if case.values[0] in TAKES_A_MODEL]
 
 
-@pytest.mark.parametrize("fname, arg, bad, exc, match", CASES)
-def test_bad_argument_raises_a_named_error_and_changes_nothing(fname, arg, bad, exc, match):
+@pytest.mark.parametrize("fname, arg, bad, exc, match, K",
+                         [pytest.param(*case.values, None, id=case.id) for case in CASES] + ENSEMBLE_CASES)
+def test_bad_argument_raises_a_named_error_and_changes_nothing(fname, arg, bad, exc, match, K):
     fn, defaults = FUNCTIONS[fname]
-    c = _ctx()
+    c = _ctx(K)
     kwargs = defaults(c)
     kwargs[arg] = bad(c)
     snap = c.snapshot()
@@ -357,11 +366,11 @@ def test_bad_argument_raises_a_named_error_and_changes_nothing(fname, arg, bad, 
     assert c.unchanged(snap), "an input was modified before the error"
 
 
-@pytest.mark.parametrize("fname", sorted(FUNCTIONS))
-def test_good_default_calls_run(fname):
+@pytest.mark.parametrize("fname, K", [(f, None) for f in sorted(FUNCTIONS)] + [(f, 3) for f in sorted(TAKES_A_MODEL)])
+def test_good_default_calls_run(fname, K):
     """The table's default calls are valid, so every failure above is due to the one bad argument."""
     fn, defaults = FUNCTIONS[fname]
-    fn(**defaults(_ctx()))
+    fn(**defaults(_ctx(K)))
 
 
 def _names_with_bad_input_tests_elsewhere() -> set[str]:

@@ -145,7 +145,7 @@ def test_accuracy_and_flip_distance_match_each_member():
     dist = ll.ensemble.flip_distance(ens, x)
     for k, s in enumerate(SEEDS):
         assert acc[k] == ll.accuracy(_net(s), x, y)
-        assert torch.equal(dist[k], ll.flip_distance(_net(s), x))
+        torch.testing.assert_close(dist[k], ll.flip_distance(_net(s), x), rtol=1e-12, atol=1e-14)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -361,15 +361,23 @@ def test_bad_labels_are_named(fn, bad, exc):
         calls[fn](bad)
 
 
-def test_not_an_ensemble_is_named():
+def test_not_a_network_is_named_and_train_ensemble_wants_an_ensemble():
     x = unit_rows(5, D)
     y = torch.ones(5, dtype=torch.float64)
-    for call in (lambda: ll.ensemble.input_gradient(_net(0), x), lambda: ll.ensemble.deviation("ens"),
-                 lambda: ll.ensemble.project_(None, 0.1), lambda: ll.ensemble.pgd_l2(_net(0), x, y, 0.1, steps=1),
-                 lambda: ll.ensemble.accuracy(_net(0), x, y), lambda: ll.ensemble.flip_distance(_net(0), x),
-                 lambda: ll.train_ensemble(_net(0), x, y, lr=0.1, epochs=1)):
-        with pytest.raises(TypeError, match="`ens`"):
+    for call in (lambda: ll.ensemble.input_gradient("ens", x), lambda: ll.ensemble.deviation("ens"),
+                 lambda: ll.ensemble.project_(None, 0.1), lambda: ll.ensemble.pgd_l2([], x, y, 0.1, steps=1),
+                 lambda: ll.ensemble.accuracy(3, x, y), lambda: ll.ensemble.flip_distance(x, x)):
+        with pytest.raises(TypeError, match="`model`"):
             call()
+    with pytest.raises(TypeError, match="`ens`"):
+        ll.train_ensemble(_net(0), x, y, lr=0.1, epochs=1)
+
+
+def test_the_ensemble_names_are_the_library_functions():
+    # One implementation: ll.ensemble only gathers names; each is the function that takes one network.
+    for name in ("input_gradient", "deviation", "project_", "pgd_l2", "accuracy", "flip_distance"):
+        assert getattr(ll.ensemble, name) is getattr(ll, name)
+    assert ll.ensemble.Ensemble is ll.Ensemble and issubclass(ll.Ensemble, ll.TwoLayerReLU)
 
 
 @pytest.mark.parametrize("kwargs, exc, name", [
@@ -441,3 +449,53 @@ def test_cuda_training_matches_cpu():
     ll.train_ensemble(cpu, x, y, lr=0.5, epochs=5, batch_size=10, C0=C0S, generator=gen(1), progress=False)
     ll.train_ensemble(cuda, x.cuda(), y.cuda(), lr=0.5, epochs=5, batch_size=10, C0=C0S, generator=gen(1), progress=False)
     torch.testing.assert_close(cuda.W.detach().cpu(), cpu.W.detach(), rtol=0, atol=1e-10)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Public names the chapters and the README use
+# ---------------------------------------------------------------------------------------------------
+
+# The names of the network, lazy-ball, attack, metric, training and ensemble modules that the book and
+# the README call (one code path serves one network and an ensemble; these names must keep working).
+NAMES_USED = [
+    "TwoLayerReLU", "Ensemble", "input_gradient", "preactivations", "lazy_radius", "deviation", "project_",
+    "value_bounds", "value_extremiser", "linearization", "switchable_neurons", "gradient_step", "flip_distance",
+    "fgm_l2", "pgd_l2", "accuracy", "robust_accuracy", "power_law_fit", "train", "train_ensemble",
+    "ensemble.accuracy", "ensemble.deviation", "ensemble.input_gradient", "ensemble.pgd_l2",
+    "ensemble.flip_distance", "ensemble.project_", "ensemble.train_ensemble", "ensemble.Ensemble",
+]
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def _names_in_book() -> set[str]:
+    import json
+    import re
+
+    pattern = re.compile(r"\bll\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+    names = set(pattern.findall((ROOT / "README.md").read_text()))
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                names |= set(pattern.findall("".join(cell["source"])))
+    return names
+
+
+def _resolve(name: str):
+    obj = ll
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@pytest.mark.parametrize("name", NAMES_USED)
+def test_public_names_used_by_the_book_work(name):
+    assert not name.split(".")[-1].startswith("_") and callable(_resolve(name))
+
+
+def test_the_list_covers_what_the_book_uses_of_these_modules():
+    modules = {"model", "lazy", "attacks", "metrics", "train", "ensemble"}
+    ours = {name for name in _names_in_book()
+            if name.startswith("ensemble.") or getattr(_resolve(name), "__module__", "").split(".")[-1] in modules}
+    assert ours <= set(NAMES_USED), sorted(ours - set(NAMES_USED))
+    for name in _names_in_book():  # and every ll.… name in the book resolves
+        _resolve(name)

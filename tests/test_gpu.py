@@ -157,3 +157,22 @@ def test_mismatched_devices_are_named_errors():
     assert torch.equal(dev.W.detach(), W)
     with pytest.raises(ValueError, match="`generator`"):
         ll.TwoLayerReLU(3, 4, generator=torch.Generator(device=DEVICE))
+
+
+def test_an_ensemble_agrees_on_both_devices_through_the_same_functions():
+    seeds = [gen(s) for s in range(3)]
+    cpu = ll.Ensemble(D, M, generators=seeds, dtype=torch.float64)
+    dev = ll.Ensemble(D, M, generators=[gen(s) for s in range(3)], dtype=torch.float64, device=DEVICE)
+    x = unit_rows(N, D, seed=1)
+    y = torch.where(x[:, 0] > 0, 1.0, -1.0).double()
+    xd, yd = x.to(DEVICE), y.to(DEVICE)
+    hc = ll.train(cpu, x, y, lr=0.5, epochs=3, batch_size=16, C0=[1.0, 2.0, 4.0], generator=gen(5), progress=False)
+    hd = ll.train(dev, xd, yd, lr=0.5, epochs=3, batch_size=16, C0=[1.0, 2.0, 4.0], generator=gen(5), progress=False)
+    _close(cpu.W.detach(), dev.W.detach())
+    assert [h.epochs for h in hc] == [h.epochs for h in hd]
+    _close(cpu(x).detach(), dev(xd).detach())
+    _close(ll.input_gradient(cpu, x), ll.input_gradient(dev, xd))
+    torch.testing.assert_close(ll.deviation(dev), ll.deviation(cpu), **TOL64)
+    _close(ll.flip_distance(cpu, x), ll.flip_distance(dev, xd))
+    _close(ll.pgd_l2(cpu, x, y, 0.2, steps=5), ll.pgd_l2(dev, xd, yd, 0.2, steps=5))
+    assert torch.equal(ll.accuracy(cpu, x, y), ll.accuracy(dev, xd, yd))

@@ -11,6 +11,22 @@ import lazylib as ll
 from conftest import D, M, gen, make_net, perturb_, reference_forward, unit_rows
 
 
+def make_model(K: int | None, seed: int = 0) -> ll.TwoLayerReLU:
+    """One float64 network (K = None), or an ensemble of K whose member k is make_net(seed=seed + k)."""
+    if K is None:
+        return make_net(seed=seed)
+    return ll.Ensemble(D, M, generators=[gen(seed + k) for k in range(K)], dtype=torch.float64)
+
+
+def members(model: ll.TwoLayerReLU) -> list[ll.TwoLayerReLU]:
+    return [model] if model.K is None else model.members()
+
+
+def per_member(values, K):
+    """Row k of a result with a leading ensemble axis (the whole result for one network)."""
+    return [values] if K is None else list(values)
+
+
 def _rowwise_projection(W: torch.Tensor, W0: torch.Tensor, R: float) -> torch.Tensor:
     """w_s ← w_{s,0} + (w_s − w_{s,0}) · min(1, R/‖w_s − w_{s,0}‖), one row at a time."""
     out = W.clone()
@@ -54,6 +70,16 @@ def test_lazy_radius(m, C0):
     assert ll.lazy_radius(m, C0) == pytest.approx(C0 / math.sqrt(m), rel=1e-15)
 
 
+@pytest.mark.parametrize("K", [None, 3])
+def test_deviation_of_every_member(K):
+    model = perturb_(make_model(K), 0.05)
+    dev = ll.deviation(model)
+    assert isinstance(dev, float) if K is None else (dev.dtype == torch.float64 and dev.shape == (K,))
+    for d, net in zip(per_member(dev, K), members(model)):
+        expected = max(float((net.W.detach()[s] - net.W0[s]).norm()) for s in range(M))
+        assert float(d) == pytest.approx(expected, rel=1e-14)
+
+
 def test_deviation_is_the_largest_row_distance(net64):
     assert ll.deviation(net64) == 0.0
     perturb_(net64, 0.05)
@@ -69,17 +95,28 @@ def test_deviation_is_the_largest_row_distance(net64):
 # ---------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("K", [None, 3])
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("R", [0.0, 0.05, 0.3, 10.0])
-def test_project_matches_rowwise_formula_and_lands_in_ball(seed, R):
-    net = perturb_(make_net(seed=seed), 0.2, seed=seed + 100)
+def test_project_matches_rowwise_formula_and_lands_in_ball(seed, R, K):
+    net = perturb_(make_model(K, seed=seed), 0.2, seed=seed + 100)
     W, W0, a = net.W.detach().clone(), net.W0.clone(), net.a.clone()
     out = ll.project_(net, R)
     assert out is net
-    torch.testing.assert_close(net.W.detach(), _rowwise_projection(W, W0, R), rtol=1e-13, atol=1e-14)
-    assert ll.deviation(net) <= R * (1 + 1e-12) + 1e-15
+    for Wk, W0k, new in zip(per_member(W, K), per_member(W0, K), per_member(net.W.detach(), K)):
+        torch.testing.assert_close(new, _rowwise_projection(Wk, W0k, R), rtol=1e-13, atol=1e-14)
+    assert float(torch.as_tensor(ll.deviation(net), dtype=torch.float64).max()) <= R * (1 + 1e-12) + 1e-15
     assert torch.equal(net.W0, W0) and torch.equal(net.a, a)
     assert net.W.data_ptr() != net.W0.data_ptr()
+
+
+def test_project_takes_one_radius_per_member():
+    ens = perturb_(make_model(3), 0.2)
+    radii = [0.05, 0.3, 0.0]
+    nets = ens.members()
+    ll.project_(ens, radii)
+    for k, (net, R) in enumerate(zip(nets, radii)):
+        torch.testing.assert_close(ens.W[k].detach(), ll.project_(net, R).W.detach(), rtol=0, atol=1e-15)
 
 
 def test_project_radius_zero_returns_W0(net64):
@@ -144,22 +181,34 @@ def test_value_bounds_radius_zero_is_f_at_W0(net64, x64):
     torch.testing.assert_close(hi, f0, rtol=1e-12, atol=1e-13)
 
 
+@pytest.mark.parametrize("K", [None, 2])
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("C0", [0.5, 3.0])
-def test_value_bounds_contain_f_at_random_points_of_the_ball(seed, C0):
-    net = make_net(seed=seed)
+def test_value_bounds_contain_f_at_random_points_of_the_ball(seed, C0, K):
+    model = make_model(K, seed=seed)
     x = torch.cat([unit_rows(6, D, seed=seed + 30), 2.0 * unit_rows(3, D, seed=seed + 31)])
     R = ll.lazy_radius(M, C0)
-    lo, hi = ll.value_bounds(net, x, R)
-    assert lo.shape == hi.shape == (len(x),)
-    assert bool((lo <= hi).all())
-    values = _f_batch(net, x, _random_ball_points(net, R, 3000, seed=seed))
-    tol = 1e-12
-    assert bool((values >= lo - tol).all()) and bool((values <= hi + tol).all())
-    # and the sampled values get reasonably close to the bounds from inside (the bounds are not loose)
-    width = hi - lo
-    assert bool((values.max(0).values >= hi - 0.5 * width).all())
-    assert bool((values.min(0).values <= lo + 0.5 * width).all())
+    LO, HI = ll.value_bounds(model, x, R)
+    assert LO.shape == HI.shape == ((len(x),) if K is None else (K, len(x)))
+    for net, lo, hi in zip(members(model), per_member(LO, K), per_member(HI, K)):
+        assert bool((lo <= hi).all())
+        values = _f_batch(net, x, _random_ball_points(net, R, 3000, seed=seed))
+        tol = 1e-12
+        assert bool((values >= lo - tol).all()) and bool((values <= hi + tol).all())
+        # and the sampled values get reasonably close to the bounds from inside (the bounds are not loose)
+        width = hi - lo
+        assert bool((values.max(0).values >= hi - 0.5 * width).all())
+        assert bool((values.min(0).values <= lo + 0.5 * width).all())
+
+
+def test_value_bounds_take_one_radius_per_member():
+    ens, x = make_model(3), unit_rows(5, D)
+    radii = [0.0, 0.1, 0.4]
+    lo, hi = ll.value_bounds(ens, x, radii)
+    for k, (net, R) in enumerate(zip(ens.members(), radii)):
+        ref = ll.value_bounds(net, x, R)
+        torch.testing.assert_close(lo[k], ref[0], rtol=1e-13, atol=1e-15)
+        torch.testing.assert_close(hi[k], ref[1], rtol=1e-13, atol=1e-15)
 
 
 @pytest.mark.parametrize("which", ["sup", "inf"])

@@ -40,6 +40,21 @@ def test_accuracy_is_the_fraction_with_positive_margin(labelled):
     assert ll.accuracy(net, x, -torch.sign(net(x).detach())) == 0.0
 
 
+@pytest.mark.parametrize("attack", ["gradient", "pgd"])
+def test_ensemble_accuracies_are_the_members_accuracies(labelled, attack):
+    net, x, y = labelled
+    ens = ll.Ensemble(D, net.m, generators=[gen(2), gen(3), gen(4)], dtype=torch.float64)
+    acc = ll.accuracy(ens, x, y)
+    kw = {"steps": 10} if attack == "pgd" else {}
+    curve = ll.robust_accuracy(ens, x, y, EPS_GRID, attack=attack, **kw)
+    assert acc.shape == (3,) and curve.shape == (3, len(EPS_GRID)) and acc.dtype == curve.dtype == torch.float64
+    assert torch.equal(ll.robust_accuracy(ens, x, y, 0.4, attack=attack, **kw), curve[:, EPS_GRID.index(0.4)])
+    for k, member in enumerate(ens.members()):
+        assert float(acc[k]) == ll.accuracy(member, x, y)
+        assert curve[k].tolist() == ll.robust_accuracy(member, x, y, EPS_GRID, attack=attack, **kw).tolist()
+    assert bool((curve <= acc[:, None]).all()) and torch.equal(curve[:, 0], acc)
+
+
 def test_accuracy_counts_the_boundary_as_an_error(net64):
     x = torch.zeros(2, D, dtype=torch.float64)  # f = 0 exactly
     assert ll.accuracy(net64, x, torch.tensor([1.0, -1.0], dtype=torch.float64)) == 0.0

@@ -11,6 +11,17 @@ import lazylib as ll
 from conftest import D, M, gen, make_net, perturb_, reference_forward, unit_rows
 
 
+def make_model(K: int | None, seed: int = 0) -> ll.TwoLayerReLU:
+    """One float64 network (K = None), or an ensemble of K whose member k is make_net(seed=seed + k)."""
+    if K is None:
+        return make_net(seed=seed)
+    return ll.Ensemble(D, M, generators=[gen(seed + k) for k in range(K)], dtype=torch.float64)
+
+
+def members(model: ll.TwoLayerReLU) -> list[ll.TwoLayerReLU]:
+    return [model] if model.K is None else model.members()
+
+
 # ---------------------------------------------------------------------------------------------------
 # Construction
 # ---------------------------------------------------------------------------------------------------
@@ -103,11 +114,13 @@ def test_device_argument_accepts_strings_and_devices():
 # ---------------------------------------------------------------------------------------------------
 
 
-def test_forward_matches_the_sum_over_neurons(net64, x64):
-    perturb_(net64, 0.3)
-    out = net64(x64)
-    assert out.shape == (x64.shape[0],)
-    torch.testing.assert_close(out, reference_forward(net64, x64), rtol=1e-12, atol=1e-13)
+@pytest.mark.parametrize("K", [None, 3])
+def test_forward_matches_the_sum_over_neurons(K, x64):
+    model = perturb_(make_model(K), 0.3)
+    out = model(x64)
+    assert out.shape == (x64.shape[0],) if K is None else (K, x64.shape[0])
+    for k, net in enumerate(members(model)):
+        torch.testing.assert_close(out if K is None else out[k], reference_forward(net, x64), rtol=1e-12, atol=1e-13)
 
 
 def test_forward_is_positively_homogeneous_and_zero_at_zero(net64, x64):
@@ -127,10 +140,13 @@ def test_forward_records_a_graph_in_W(net64, x64):
     assert grad.shape == (M, D)
 
 
-def test_preactivations(net64, x64):
-    z = ll.preactivations(net64, x64)
-    assert z.shape == (x64.shape[0], M) and not z.requires_grad
-    torch.testing.assert_close(z, x64 @ net64.W.detach().T, rtol=0, atol=0)
+@pytest.mark.parametrize("K", [None, 3])
+def test_preactivations(K, x64):
+    model = make_model(K)
+    z = ll.preactivations(model, x64)
+    assert z.shape == ((x64.shape[0], M) if K is None else (K, x64.shape[0], M)) and not z.requires_grad
+    for k, net in enumerate(members(model)):
+        torch.testing.assert_close(z if K is None else z[k], x64 @ net.W.detach().T, rtol=0, atol=0)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -144,13 +160,20 @@ def _autograd_input_gradient(net: ll.TwoLayerReLU, x: torch.Tensor) -> torch.Ten
     return g
 
 
+@pytest.mark.parametrize("K", [None, 3])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_input_gradient_matches_autograd(seed):
-    net = perturb_(make_net(seed=seed), 0.2, seed=seed + 10)
+def test_input_gradient_matches_autograd(seed, K):
+    net = perturb_(make_model(K, seed=seed), 0.2, seed=seed + 10)
     x = unit_rows(20, D, seed=seed + 20) * 3.0
+    if K is not None:  # one batch per member, so that the gradient of the sum is every member's own
+        x = torch.stack([unit_rows(20, D, seed=seed + 20 + k) * 3.0 for k in range(K)])
     g = ll.input_gradient(net, x)
     assert g.shape == x.shape and not g.requires_grad
     torch.testing.assert_close(g, _autograd_input_gradient(net, x), rtol=1e-12, atol=1e-13)
+    if K is not None:  # and inputs shared by the members give each member's gradient
+        shared = ll.input_gradient(net, x[0])
+        for k, member in enumerate(net.members()):
+            torch.testing.assert_close(shared[k], ll.input_gradient(member, x[0]), rtol=1e-13, atol=1e-15)
 
 
 def test_input_gradient_at_a_kink_uses_relu_prime_zero_like_autograd(net64):

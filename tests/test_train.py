@@ -11,6 +11,13 @@ import lazylib as ll
 from conftest import D, M, gen, make_net, perturb_, unit_rows
 
 
+def make_model(K: int | None, seed: int = 0) -> ll.TwoLayerReLU:
+    """One float64 network (K = None), or an ensemble of K whose member k is make_net(seed=seed + k)."""
+    if K is None:
+        return make_net(seed=seed)
+    return ll.Ensemble(D, M, generators=[gen(seed + k) for k in range(K)], dtype=torch.float64)
+
+
 def _snapshot(net):
     return net.W.detach().clone(), net.W0.clone(), net.a.clone()
 
@@ -48,13 +55,18 @@ def _autograd_loss_gradient(net, x, y):
     return g
 
 
+@pytest.mark.parametrize("K", [None, 3])
 @pytest.mark.parametrize("seed", range(3))
-def test_loss_gradient_matches_autograd(seed, xy64):
+def test_loss_gradient_matches_autograd(seed, xy64, K):
     x, y = xy64
-    net = perturb_(make_net(seed=seed), 0.3, seed=seed)
-    g = ll.loss_gradient(net, x, y)
-    assert g.shape == (M, D) and not g.requires_grad
-    torch.testing.assert_close(g, _autograd_loss_gradient(net, x, y), rtol=1e-12, atol=1e-14)
+    model = perturb_(make_model(K, seed=seed), 0.3, seed=seed)
+    g = ll.loss_gradient(model, x, y)
+    assert g.shape == ((M, D) if K is None else (K, M, D)) and not g.requires_grad
+    for k, net in enumerate([model] if K is None else model.members()):
+        torch.testing.assert_close(g if K is None else g[k], _autograd_loss_gradient(net, x, y), rtol=1e-12, atol=1e-14)
+    if K is not None:
+        loss = ll.logistic_loss(model, x, y)
+        assert loss.shape == (K,) and loss.tolist() == pytest.approx([ll.logistic_loss(n, x, y) for n in model.members()], rel=1e-14)
 
 
 def test_loss_gradient_finite_differences_away_from_kinks():
@@ -136,21 +148,24 @@ def test_W0_does_not_move_with_W_in_any_dtype(dtype, xy64):
     assert ll.deviation(net) > 0
 
 
+@pytest.mark.parametrize("K", [None, 3])
 @pytest.mark.parametrize("batch_size", [None, 7])
 @pytest.mark.parametrize("project_every", ["step", "epoch"])
 @pytest.mark.parametrize("C0", [0.5, 2.0])
-def test_training_with_C0_never_leaves_the_ball(batch_size, project_every, C0, xy64):
+def test_training_with_C0_never_leaves_the_ball(batch_size, project_every, C0, xy64, K):
     x, y = xy64
-    net = make_net(seed=1)
+    net = make_model(K, seed=1)
     R = ll.lazy_radius(M, C0)
-    h = ll.train(net, x, y, lr=5.0, epochs=8, batch_size=batch_size, C0=C0, project_every=project_every,
-                 generator=gen(2), progress=False)
-    assert h.radius == pytest.approx(R)
-    assert h.epochs == 8
-    assert all(dev <= R * (1 + 1e-12) for dev in h.deviation)
-    assert ll.deviation(net) <= R * (1 + 1e-12)
-    # with this large step size the constraint is active: some neuron sits on the boundary
-    assert max(h.deviation) == pytest.approx(R, rel=1e-9)
+    hist = ll.train(net, x, y, lr=5.0, epochs=8, batch_size=batch_size, C0=C0, project_every=project_every,
+                    generator=gen(2), progress=False)
+    assert isinstance(hist, ll.TrainHistory) if K is None else len(hist) == K
+    for h in [hist] if K is None else hist:
+        assert h.radius == pytest.approx(R)
+        assert h.epochs == 8
+        assert all(dev <= R * (1 + 1e-12) for dev in h.deviation)
+        # with this large step size the constraint is active: some neuron sits on the boundary
+        assert max(h.deviation) == pytest.approx(R, rel=1e-9)
+    assert float(torch.as_tensor(ll.deviation(net), dtype=torch.float64).max()) <= R * (1 + 1e-12)
 
 
 def test_training_with_absolute_radius(xy64):
@@ -185,12 +200,15 @@ def test_constraint_stop_restores_the_last_epoch_inside_the_ball(xy64):
     assert ll.deviation(ref) > R
 
 
-def test_constraint_stop_in_the_first_epoch_returns_the_initial_network(net64, xy64):
+@pytest.mark.parametrize("K", [None, 3])
+def test_constraint_stop_in_the_first_epoch_returns_the_initial_network(xy64, K):
     x, y = xy64
-    W = net64.W.detach().clone()
-    h = ll.train(net64, x, y, lr=100.0, epochs=5, C0=0.01, constraint="stop", progress=False)
-    assert h.stopped_epoch == 1 and h.epochs == 0
-    assert torch.equal(net64.W.detach(), W)
+    net = make_model(K)
+    W = net.W.detach().clone()
+    hist = ll.train(net, x, y, lr=100.0, epochs=5, C0=0.01, constraint="stop", progress=False)
+    for h in [hist] if K is None else hist:
+        assert h.stopped_epoch == 1 and h.epochs == 0
+    assert torch.equal(net.W.detach(), W)
 
 
 def test_constraint_stop_runs_the_distance_when_the_ball_is_large(net64, xy64):
