@@ -5,6 +5,8 @@
 # as errors, and a headless browser reading every built page. The chapters are compared twice more
 # under other CPU kernels (the portable ones, and AVX2), as the book may run on any CPU; and the library
 # tests and chapters run in the oldest supported environment (.venv-oldest). Sets up .venv on the first run.
+# The chapter comparisons sanitize the explorers' embedded PNG data (book/nbval_sanitize.cfg): images are
+# left out of the comparison as nbval leaves out PNG outputs; the rest of their HTML is compared strictly.
 source "$(dirname "$0")/_env.sh"
 export LAZYLIB_PROGRESS=0 LAZYLIB_WIDGETS=static
 START=$SECONDS
