@@ -445,13 +445,11 @@ def train_ensemble(ens: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, **option
     Examples
     --------
     >>> import torch, lazylib as ll
-    >>> g = torch.Generator().manual_seed(0)
-    >>> x = torch.nn.functional.normalize(torch.randn(64, 5, generator=g), dim=1)
-    >>> y = torch.sign(x[:, 0])
+    >>> x = torch.nn.functional.normalize(torch.randn(64, 5, generator=torch.Generator().manual_seed(0)), dim=1)
     >>> ens = ll.Ensemble(5, 100, generators=[torch.Generator().manual_seed(s) for s in range(3)])
-    >>> hist = ll.train_ensemble(ens, x, y, lr=1.0, epochs=5, C0=[1.0, 2.0, 4.0], progress=False)
-    >>> [h.epochs for h in hist]
-    [5, 5, 5]
+    >>> hist = ll.train_ensemble(ens, x, torch.sign(x[:, 0]), lr=1.0, epochs=5, C0=[1.0, 4.0, 9.0], progress=False)
+    >>> [h.epochs for h in hist], [h.radius for h in hist]
+    ([5, 5, 5], [0.1, 0.4, 0.9])
 
     Notes
     -----
