@@ -23,8 +23,8 @@ def _fail(exc: type[Exception], name: str, expected: str, got: Any) -> None:
     raise exc(f"`{name}` {verb} {expected}; got {got}.")
 
 
-def model(name: str, value: Any) -> None:
-    """Require a :class:`lazylib.TwoLayerReLU`.
+def model(name: str, value: Any, *, biases: bool = False) -> None:
+    """Require a :class:`lazylib.TwoLayerReLU`; one with biases only where ``biases`` allows it.
 
     ``lazylib.model`` uses these checks, so this module does not import it: the class is looked up where
     that module has put it. Until it is loaded no network exists, and every value fails the check.
@@ -32,6 +32,9 @@ def model(name: str, value: Any) -> None:
     network = getattr(sys.modules.get(f"{__package__}.model"), "TwoLayerReLU", None)
     if network is None or not isinstance(value, network):
         _fail(TypeError, name, "a lazylib.TwoLayerReLU", type(value).__name__)
+    if not biases and value.b is not None:
+        _fail(ValueError, name, "a network without biases (this function is defined for the paper's network, "
+              "def-network)", "a network built with bias=True")
 
 
 def positive_int(name: str, value: Any, *, minimum: int = 1) -> int:

@@ -5,7 +5,9 @@ t_s = −(w_sᵀx)/(w_sᵀu). :func:`flip_distance` sorts these breakpoints and 
 so the first sign change is found exactly, in O(m log m) per point and batched over points.
 
 Every attack takes one network or an :class:`lazylib.Ensemble` (then x may be shared, (n, d), or one
-batch per member, (K, n, d), and the results have a leading K axis).
+batch per member, (K, n, d), and the results have a leading K axis), with or without the biases of
+the authors' scripts (a bias moves each breakpoint, t_s = −(w_sᵀx + b_s)/(w_sᵀu), and the output bias
+shifts f; the walk is the same).
 
 Book: chapter 3 (the single-step attack, label ``prop-ray-piecewise-linear``) and chapter 10.
 """
@@ -17,7 +19,7 @@ from typing import Any
 import torch
 
 from . import _checks
-from .model import TwoLayerReLU, _input_gradient, _readout, _rows, input_gradient
+from .model import TwoLayerReLU, _input_gradient, _pre, _readout, _rows, input_gradient
 
 __all__ = ["gradient_step", "flip_distance", "fgm_l2", "pgd_l2"]
 
@@ -56,7 +58,7 @@ def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tenso
     -----
     Book: the main theorem, label ``thm-main`` (chapter 5).
     """
-    _checks.model("model", model)
+    _checks.model("model", model, biases=True)
     x = _checks.inputs("x", x, model)
     if isinstance(eta, torch.Tensor) and eta.ndim == 1:
         if eta.device != x.device:  # before the values are read
@@ -94,10 +96,11 @@ def _ray_pieces(W: torch.Tensor, coef: torch.Tensor, z: torch.Tensor, f0: torch.
     return tau, tau_max, start, slope_before, slope_after, value_at
 
 
-def _flip(W: torch.Tensor, coef: torch.Tensor, x: torch.Tensor, direction: torch.Tensor | None) -> torch.Tensor:
+def _flip(W: torch.Tensor, coef: torch.Tensor, x: torch.Tensor, direction: torch.Tensor | None,
+          b: torch.Tensor | None = None, c: torch.Tensor | None = None) -> torch.Tensor:
     """The flip distances of :func:`flip_distance` (no validation): x (n, d) or (K, n, d) → (n,) or (K, n)."""
-    z = x @ W.mT
-    f0 = _readout(torch.relu(z), coef)
+    z = _pre(x, W, b)
+    f0 = _readout(torch.relu(z), coef, 1.0, c)
     sgn0 = torch.sign(f0)
     # ∇f(x) from the pre-activations already at hand (one matrix product instead of two).
     u, unorm = _unit(-sgn0[..., None] * _input_gradient(W, coef, z) if direction is None else direction)
@@ -157,7 +160,7 @@ def flip_distance(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor 
     Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3); the benchmark in ``benchmarks/``
     compares it with the authors' line search.
     """
-    _checks.model("model", model)
+    _checks.model("model", model, biases=True)
     x = _checks.inputs("x", x, model)
     if direction is not None:
         direction = _checks.inputs("direction", direction, model)
@@ -173,7 +176,7 @@ def flip_distance(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor 
         zip(x.split(rows, dim=-2), [None] * x.shape[-2] if direction is None else direction.split(rows, dim=-2))
     )
     with torch.no_grad():
-        return torch.cat([_flip(W, coef, xb, db) for xb, db in parts], dim=-1)
+        return torch.cat([_flip(W, coef, xb, db, model.b, model.c) for xb, db in parts], dim=-1)
 
 
 def _clip_range(clip: Any, x: torch.Tensor) -> tuple[float, float] | None:
@@ -198,14 +201,15 @@ def _to_ball(p: torch.Tensor, x: torch.Tensor, eps: float, box: tuple[float, flo
     return p.clamp(*box) if box else p
 
 
-def _fgm(W, a, scale, x, y, eps, box):
-    """x − ε·y∇f/‖∇f‖, clipped (no validation); W (m, d) or (K, m, d), x (n, d) or (K, n, d)."""
-    adv = x + eps * _unit(-y[..., None] * _input_gradient(W, a * scale, x @ W.mT))[0]
+def _fgm(W, a, scale, x, y, eps, box, b=None):
+    """x − ε·y∇f/‖∇f‖, clipped (no validation); W (m, d) or (K, m, d), x (n, d) or (K, n, d), b the hidden bias."""
+    adv = x + eps * _unit(-y[..., None] * _input_gradient(W, a * scale, _pre(x, W, b)))[0]
     return adv.clamp(*box) if box else adv
 
 
-def _pgd(W, a, scale, x, y, eps, steps, alpha, box, generator=None):
-    """:func:`pgd_l2` without validation: the iterate with the smallest margin y·f; one x Wᵀ per step."""
+def _pgd(W, a, scale, x, y, eps, steps, alpha, box, generator=None, b=None, c=None):
+    """:func:`pgd_l2` without validation: the iterate with the smallest margin y·f; one x Wᵀ per step
+    (b, c: the biases, or None)."""
     x = x.expand(*W.shape[:-2], *x.shape[-2:])
     coef = a * scale
     adv = x.clone()
@@ -215,12 +219,12 @@ def _pgd(W, a, scale, x, y, eps, steps, alpha, box, generator=None):
         r = torch.rand(*x.shape[:-1], 1, generator=generator, dtype=torch.float64) ** (1.0 / d)
         start = (torch.nn.functional.normalize(g, dim=-1) * r * eps).to(x.device, x.dtype)
         adv = _to_ball(x + start, x, eps, box)
-    z = adv @ W.mT
-    best, best_margin = adv.clone(), y * _readout(torch.relu(z), a, scale)
+    z = _pre(adv, W, b)
+    best, best_margin = adv.clone(), y * _readout(torch.relu(z), a, scale, c)
     for _ in range(steps):
         adv = _to_ball(adv + alpha * _unit(-y[..., None] * _input_gradient(W, coef, z))[0], x, eps, box)
-        z = adv @ W.mT
-        margin = y * _readout(torch.relu(z), a, scale)
+        z = _pre(adv, W, b)
+        margin = y * _readout(torch.relu(z), a, scale, c)
         better = margin < best_margin
         best = torch.where(better[..., None], adv, best)
         best_margin = torch.where(better, margin, best_margin)
@@ -264,13 +268,13 @@ def fgm_l2(
     -----
     Book: chapter 10.
     """
-    _checks.model("model", model)
+    _checks.model("model", model, biases=True)
     x = _checks.inputs("x", x, model)
     y = _checks.labels("y", y, x).to(x.dtype)
     eps = _checks.number("eps", eps, minimum=0.0)
     box = _clip_range(clip, x)
     with torch.no_grad():
-        return _fgm(model.W, model.a, model.output_scale, x, y, eps, box)
+        return _fgm(model.W, model.a, model.output_scale, x, y, eps, box, model.b)
 
 
 def pgd_l2(
@@ -324,7 +328,7 @@ def pgd_l2(
     -----
     Book: chapters 11 and 12.
     """
-    _checks.model("model", model)
+    _checks.model("model", model, biases=True)
     x = _checks.inputs("x", x, model)
     y = _checks.labels("y", y, x).to(x.dtype)
     eps = _checks.number("eps", eps, minimum=0.0)
@@ -333,4 +337,4 @@ def pgd_l2(
     _checks.generator("generator", generator)
     box = _clip_range(clip, x)
     with torch.no_grad():
-        return _pgd(model.W, model.a, model.output_scale, x, y, eps, steps, alpha, box, generator)
+        return _pgd(model.W, model.a, model.output_scale, x, y, eps, steps, alpha, box, generator, model.b, model.c)

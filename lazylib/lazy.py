@@ -51,8 +51,17 @@ def lazy_radius(m: int, C0: float) -> float:
     return C0 / math.sqrt(m)
 
 
+def _displacement(model: TwoLayerReLU) -> torch.Tensor:
+    """Each neuron's displacement from initialisation, (…, m, d), with the bias's as a last column."""
+    delta = model.W - model.W0
+    return delta if model.b is None else torch.cat([delta, (model.b - model.b0).unsqueeze(-1)], dim=-1)
+
+
 def deviation(model: TwoLayerReLU) -> float | torch.Tensor:
     """‖W − W₀‖_{2,∞} = max_s ‖w_s − w_{s,0}‖, the largest distance a neuron has moved.
+
+    For a network with biases a neuron's parameters are (w_s, b_s), as in the authors' scripts:
+    max_s ‖(w_s − w_{s,0}, b_s − b_{s,0})‖.
 
     Returns
     -------
@@ -69,9 +78,9 @@ def deviation(model: TwoLayerReLU) -> float | torch.Tensor:
     -----
     Book: the (2,∞) norm, label ``def-lazy-regime`` (chapter 4).
     """
-    _checks.model("model", model)
+    _checks.model("model", model, biases=True)
     with torch.no_grad():
-        dev = torch.linalg.vector_norm(model.W - model.W0, dim=-1).amax(dim=-1)
+        dev = torch.linalg.vector_norm(_displacement(model), dim=-1).amax(dim=-1)
     return float(dev) if model.K is None else dev.to("cpu", torch.float64)
 
 
@@ -86,7 +95,8 @@ def project_(model: TwoLayerReLU, radius: float | torch.Tensor) -> TwoLayerReLU:
 
     w_s ← w_{s,0} + (w_s − w_{s,0}) · min(1, radius / ‖w_s − w_{s,0}‖). This is the Euclidean
     projection onto the ball, because the ball is a product of one Euclidean ball per neuron. For an
-    ensemble, ``radius`` is one number or K of them (member k onto its ball of radius radius[k]).
+    ensemble, ``radius`` is one number or K of them (member k onto its ball of radius radius[k]). With
+    biases, (w_s, b_s) is projected together, the ball of :func:`deviation`.
 
     Examples
     --------
@@ -101,13 +111,14 @@ def project_(model: TwoLayerReLU, radius: float | torch.Tensor) -> TwoLayerReLU:
     -----
     Book: projected training, label ``alg-projected-sgd`` (chapter 4).
     """
-    _checks.model("model", model)
+    _checks.model("model", model, biases=True)
     radius = _radius(model, radius)
     with torch.no_grad():
-        delta = model.W - model.W0
-        norms = torch.linalg.vector_norm(delta, dim=-1, keepdim=True)
-        shrink = torch.clamp(radius / norms.clamp_min(torch.finfo(delta.dtype).tiny), max=1.0)
-        model.W.copy_(model.W0 + delta * shrink)
+        norms = torch.linalg.vector_norm(_displacement(model), dim=-1, keepdim=True)
+        shrink = torch.clamp(radius / norms.clamp_min(torch.finfo(norms.dtype).tiny), max=1.0)
+        model.W.copy_(model.W0 + (model.W - model.W0) * shrink)
+        if model.b is not None:
+            model.b.copy_(model.b0 + (model.b - model.b0) * shrink.squeeze(-1))
     return model
 
 

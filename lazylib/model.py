@@ -3,6 +3,11 @@
 f(x; a, W) = m^{-1/2} Σ_s a_s relu(w_sᵀx), with a_s ∈ {±1} drawn once and never trained and
 w_{s,0} ~ N(0, I_d). W is stored as an (m, d) matrix whose rows are the neurons' weight vectors.
 
+With ``bias=True`` the network is the one the authors' scripts train: a hidden bias b_s ~ N(0, 1),
+trained with W, and a frozen output bias c = ±m^{-1/2}, f(x) = m^{-1/2} Σ_s a_s relu(w_sᵀx + b_s) + c.
+Functions that support it say so; the others are defined for the paper's bias-free network and
+raise ``ValueError`` on a network with biases.
+
 Every function of the library also takes an :class:`Ensemble`: K networks of one shape stored with a
 leading axis, W and W₀ of shape (K, m, d) and a of shape (K, m). The same code serves both, batched
 over that axis; results gain a leading K axis.
@@ -55,6 +60,11 @@ class TwoLayerReLU(nn.Module):
     output_scale : float, optional
         The factor α in front of the sum. Default m^{-1/2} (the paper's, "NTK" scaling); 1/m gives the
         mean-field scaling used in the book for comparison.
+    bias : bool
+        Add the biases of the authors' scripts: a hidden bias b ~ N(0, I_m), trained with W (its
+        initial value is kept in ``b0``), and a frozen output bias c = ±α with a random sign, so that
+        f(x) = α Σ_s a_s relu(w_sᵀx + b_s) + c. They are drawn after a and W₀, so a seed gives the same
+        W₀ and a with or without biases. Default False: the paper's network.
 
     Attributes
     ----------
@@ -64,6 +74,9 @@ class TwoLayerReLU(nn.Module):
         Hidden weights; row s is w_s.
     W0 : torch.Tensor, shape (m, d)
         The initial hidden weights (a buffer).
+    b, b0, c : torch.Tensor or None
+        With ``bias=True``: the hidden bias (a parameter, shape (m,)), its initial value and the output
+        bias (buffers, shapes (m,) and ()); None otherwise.
 
     Examples
     --------
@@ -71,6 +84,9 @@ class TwoLayerReLU(nn.Module):
     >>> net = ll.TwoLayerReLU(5, 100, generator=torch.Generator().manual_seed(0))
     >>> net(torch.ones(3, 5)).shape
     torch.Size([3])
+    >>> biased = ll.TwoLayerReLU(5, 100, generator=torch.Generator().manual_seed(0), bias=True)
+    >>> bool(torch.equal(biased.W0, net.W0)), biased.b.shape, round(abs(float(biased.c)), 6)
+    (True, torch.Size([100]), 0.1)
 
     Notes
     -----
@@ -88,6 +104,7 @@ class TwoLayerReLU(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
         output_scale: float | None = None,
+        bias: bool = False,
     ) -> None:
         super().__init__()
         d = _checks.positive_int("d", d)
@@ -102,6 +119,8 @@ class TwoLayerReLU(nn.Module):
         device = _checks.device("device", device) or torch.device("cpu")
         if generator is not None and generator.device.type != "cpu":
             raise ValueError(f"`generator` must be a CPU generator; got one on {generator.device.type}.")
+        if not isinstance(bias, bool):
+            raise TypeError(f"`bias` must be True or False; got {bias!r}.")
         w0 = torch.randn(m, d, generator=generator, dtype=torch.float64)
         signs = torch.randint(0, 2, (m,), generator=generator, dtype=torch.int64) * 2 - 1
         self.d, self.m, self.output_scale = d, m, float(scale)
@@ -109,15 +128,31 @@ class TwoLayerReLU(nn.Module):
         self.W = nn.Parameter(w0.to(device=device, dtype=dtype, copy=True))
         self.register_buffer("W0", w0.to(device=device, dtype=dtype, copy=True))
         self.register_buffer("a", signs.to(device=device, dtype=dtype))
+        if bias:
+            b0 = torch.randn(m, generator=generator, dtype=torch.float64)
+            c = scale * float(torch.randint(0, 2, (), generator=generator) * 2 - 1)
+            self.b = nn.Parameter(b0.to(device=device, dtype=dtype, copy=True))
+            self.register_buffer("b0", b0.to(device=device, dtype=dtype, copy=True))
+            self.register_buffer("c", torch.tensor(c, device=device, dtype=dtype))
+        else:
+            self.register_parameter("b", None)
+            self.register_buffer("b0", None)
+            self.register_buffer("c", None)
+
+    @property
+    def has_bias(self) -> bool:
+        """Whether the network carries the hidden and output biases of the authors' scripts."""
+        return self.b is not None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """f(x; a, W) for each row of x: (n, d) → (n,); for an ensemble (n, d) or (K, n, d) → (K, n)."""
         x = _checks.inputs("x", x, self)
-        return _forward(self.W, self.a, self.output_scale, x)
+        return _forward(self.W, self.a, self.output_scale, x, self.b, self.c)
 
     def extra_repr(self) -> str:
         k = "" if self.K is None else f"K={self.K}, "
-        return f"{k}d={self.d}, m={self.m}, output_scale={self.output_scale:.4g}"
+        bias = ", bias=True" if self.has_bias else ""
+        return f"{k}d={self.d}, m={self.m}, output_scale={self.output_scale:.4g}{bias}"
 
 
 class Ensemble(TwoLayerReLU):
@@ -135,7 +170,7 @@ class Ensemble(TwoLayerReLU):
         One CPU generator per member; member k is drawn exactly as
         ``TwoLayerReLU(d, m, generator=generators[k])`` would draw it, so the same seeds give the
         same networks one by one or batched.
-    device, dtype, output_scale : optional
+    device, dtype, output_scale, bias : optional
         As for :class:`TwoLayerReLU`.
 
     Attributes
@@ -171,11 +206,12 @@ class Ensemble(TwoLayerReLU):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
         output_scale: float | None = None,
+        bias: bool = False,
     ) -> None:
         d = _checks.positive_int("d", d)
         m = _checks.positive_int("m", m)
         _sequence_of("generators", generators, torch.Generator, "torch.Generator, one per member")
-        nets = [TwoLayerReLU(d, m, generator=g, device=device, dtype=dtype, output_scale=output_scale)
+        nets = [TwoLayerReLU(d, m, generator=g, device=device, dtype=dtype, output_scale=output_scale, bias=bias)
                 for g in generators]
         nn.Module.__init__(self)
         self._adopt(nets)
@@ -187,6 +223,14 @@ class Ensemble(TwoLayerReLU):
             self.W = nn.Parameter(torch.stack([net.W.detach() for net in nets]).clone())
             self.register_buffer("W0", torch.stack([net.W0 for net in nets]).clone())
             self.register_buffer("a", torch.stack([net.a for net in nets]).clone())
+            if first.has_bias:
+                self.b = nn.Parameter(torch.stack([net.b.detach() for net in nets]).clone())
+                self.register_buffer("b0", torch.stack([net.b0 for net in nets]).clone())
+                self.register_buffer("c", torch.stack([net.c for net in nets]).clone())
+            else:
+                self.register_parameter("b", None)
+                self.register_buffer("b0", None)
+                self.register_buffer("c", None)
 
     @classmethod
     def from_models(cls, models: Sequence[TwoLayerReLU]) -> "Ensemble":
@@ -200,9 +244,9 @@ class Ensemble(TwoLayerReLU):
         4
         """
         _sequence_of("models", models, TwoLayerReLU, "lazylib.TwoLayerReLU")
-        key = [(n.K, n.d, n.m, n.output_scale, n.W.dtype, n.W.device) for n in models]
+        key = [(n.K, n.d, n.m, n.output_scale, n.has_bias, n.W.dtype, n.W.device) for n in models]
         if any(k != key[0] or k[0] is not None for k in key):
-            raise ValueError("`models` must be single networks sharing d, m, output_scale, dtype and device; got "
+            raise ValueError("`models` must be single networks sharing d, m, output_scale, biases, dtype and device; got "
                              f"(d={models[0].d}, m={models[0].m}) with others of another shape, scale, dtype or device.")
         ens = cls.__new__(cls)
         nn.Module.__init__(ens)
@@ -220,6 +264,14 @@ class Ensemble(TwoLayerReLU):
         net.W = nn.Parameter(self.W.detach()[k].clone())
         net.register_buffer("W0", self.W0[k].clone())
         net.register_buffer("a", self.a[k].clone())
+        if self.has_bias:
+            net.b = nn.Parameter(self.b.detach()[k].clone())
+            net.register_buffer("b0", self.b0[k].clone())
+            net.register_buffer("c", self.c[k].clone())
+        else:
+            net.register_parameter("b", None)
+            net.register_buffer("b0", None)
+            net.register_buffer("c", None)
         return net
 
     def members(self) -> list[TwoLayerReLU]:
@@ -240,11 +292,16 @@ def _sequence_of(name: str, value: object, kind: type, text: str) -> None:
 # No validation here; every public function validates first.
 
 
-def _readout(h: torch.Tensor, a: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
-    """α Σ_s a_s h_s over the last axis: h (n, m) with a (m,), or h (K, n, m) with a (K, m)."""
-    if a.ndim == 1:
-        return h @ a * scale
-    return (h * (a * scale).unsqueeze(-2)).sum(-1)
+def _readout(h: torch.Tensor, a: torch.Tensor, scale: float = 1.0, c: torch.Tensor | None = None) -> torch.Tensor:
+    """α Σ_s a_s h_s (+ c) over the last axis: h (n, m) with a (m,), or h (K, n, m) with a (K, m), c (K,)."""
+    out = h @ a * scale if a.ndim == 1 else (h * (a * scale).unsqueeze(-2)).sum(-1)
+    return out if c is None else out + c[..., None]
+
+
+def _pre(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
+    """Pre-activations w_sᵀx (+ b_s): x (n, d) or (K, n, d), W (m, d) or (K, m, d) → (n, m) or (K, n, m)."""
+    z = x @ W.mT
+    return z if b is None else z + b.unsqueeze(-2)
 
 
 def _rows(x: torch.Tensor, W: torch.Tensor) -> int:
@@ -252,12 +309,13 @@ def _rows(x: torch.Tensor, W: torch.Tensor) -> int:
     return max(1, _CHUNK // max(1, W.shape[:-1].numel()))
 
 
-def _forward(W: torch.Tensor, a: torch.Tensor, scale: float, x: torch.Tensor) -> torch.Tensor:
+def _forward(W: torch.Tensor, a: torch.Tensor, scale: float, x: torch.Tensor,
+             b: torch.Tensor | None = None, c: torch.Tensor | None = None) -> torch.Tensor:
     """f(x) for x (n, d) or (K, n, d), evaluated in chunks of rows so that memory stays bounded."""
     rows = _rows(x, W)
     if x.shape[-2] <= rows:
-        return _readout(torch.relu(x @ W.mT), a, scale)
-    return torch.cat([_readout(torch.relu(xb @ W.mT), a, scale) for xb in x.split(rows, dim=-2)], dim=-1)
+        return _readout(torch.relu(_pre(x, W, b)), a, scale, c)
+    return torch.cat([_readout(torch.relu(_pre(xb, W, b)), a, scale, c) for xb in x.split(rows, dim=-2)], dim=-1)
 
 
 def _input_gradient(W: torch.Tensor, coef: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -266,7 +324,8 @@ def _input_gradient(W: torch.Tensor, coef: torch.Tensor, z: torch.Tensor) -> tor
 
 
 def preactivations(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
-    """Pre-activations w_sᵀx for every input and neuron, shape (n, m) ((K, n, m) for an ensemble), no graph.
+    """Pre-activations w_sᵀx (+ b_s with biases) for every input and neuron, shape (n, m) ((K, n, m) for an
+    ensemble), no graph.
 
     Examples
     --------
@@ -275,10 +334,10 @@ def preactivations(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
     >>> ll.preactivations(net, torch.ones(2, 4)).shape
     torch.Size([2, 8])
     """
-    _checks.model("model", model)
+    _checks.model("model", model, biases=True)
     x = _checks.inputs("x", x, model)
     with torch.no_grad():
-        return x @ model.W.mT
+        return _pre(x, model.W, model.b)
 
 
 def input_gradient(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
@@ -294,7 +353,8 @@ def input_gradient(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
     Returns
     -------
     torch.Tensor, shape (n, d), or (K, n, d) for an ensemble
-        Agrees with autograd (which uses relu'(0) = 0, as here). No graph is recorded.
+        Agrees with autograd (which uses relu'(0) = 0, as here). No graph is recorded. With biases the
+        indicator is 1[w_sᵀx + b_s > 0].
 
     Examples
     --------
@@ -307,7 +367,7 @@ def input_gradient(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
     -----
     Book: the closed-form gradient, label ``prop-gradient-closed-form``.
     """
-    _checks.model("model", model)
+    _checks.model("model", model, biases=True)
     x = _checks.inputs("x", x, model)
     with torch.no_grad():
-        return _input_gradient(model.W, model.a * model.output_scale, x @ model.W.mT)
+        return _input_gradient(model.W, model.a * model.output_scale, _pre(x, model.W, model.b))

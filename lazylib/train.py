@@ -38,7 +38,8 @@ class TrainHistory:
         The lazy-ball radius the run was held to (None without a constraint).
     stopped_epoch : int or None
         With ``constraint="stop"``: the epoch (1-based) in which W left the ball; the model was then
-        restored to its weights at the end of the previous epoch. None when the run went the distance.
+        restored to its weights at the end of the previous epoch (with ``restore=False``, it kept those
+        of that epoch). None when the run went the distance.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -63,7 +64,7 @@ def logistic_loss(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> floa
     >>> round(ll.logistic_loss(net, torch.zeros(4, 3), torch.ones(4)), 6)  # f = 0 gives log 2
     0.693147
     """
-    _checks.model("model", model)
+    _checks.model("model", model, biases=True)
     x = _checks.inputs("x", x, model)
     y = _checks.labels("y", y, x)
     with torch.no_grad():
@@ -130,14 +131,20 @@ class _Packed:
     """
 
     def __init__(self, model: TwoLayerReLU) -> None:
-        W, W0, a = model.W.detach(), model.W0, model.a
+        W, W0, a, c = model.W.detach(), model.W0, model.a, model.c
+        self.bias = model.b is not None
+        if self.bias:  # the hidden bias is the weight of a constant input 1, appended as a last column
+            W = torch.cat([W, model.b.detach().unsqueeze(-1)], dim=-1)
+            W0 = torch.cat([W0, model.b0.unsqueeze(-1)], dim=-1)
         if model.K is None:
             W, W0, a = W[None], W0[None], a[None]
-        self.K, self.m, self.d = W.shape
+            c = None if c is None else c[None]
+        self.K, self.m, self.d = W.shape  # d counts the bias column
         self.Wt = W.permute(2, 0, 1).contiguous()  # (d, K, m)
         self.W0t = W0.permute(2, 0, 1).contiguous()
         self.a, self.scale = a.contiguous(), model.output_scale
         self.coef = (a * model.output_scale).contiguous()  # (K, m)
+        self.c = None if c is None else c.contiguous()  # (K,) frozen output biases
 
     @property
     def flat(self) -> torch.Tensor:
@@ -148,8 +155,16 @@ class _Packed:
         return self.Wt.permute(1, 0, 2)
 
     def weights(self) -> torch.Tensor:
-        """(K, m, d) copy of the weights, the public layout."""
-        return self.Wt.permute(1, 2, 0).contiguous()
+        """(K, m, d) copy of the weights W, the public layout (without the bias column)."""
+        return self.Wt[: self.d - self.bias].permute(1, 2, 0).contiguous()
+
+    def biases(self) -> torch.Tensor | None:
+        """(K, m) copy of the hidden biases, or None."""
+        return self.Wt[-1].clone() if self.bias else None
+
+    def inputs(self, xb: torch.Tensor) -> torch.Tensor:
+        """The batch as the packed weights see it: with a constant 1 appended when there are biases."""
+        return torch.cat([xb, xb.new_ones(*xb.shape[:-1], 1)], dim=-1) if self.bias else xb
 
     def select(self, keep: list[int]) -> None:
         idx = torch.tensor(keep, dtype=torch.long, device=self.Wt.device)
@@ -157,15 +172,19 @@ class _Packed:
         self.W0t = self.W0t.index_select(1, idx).contiguous()
         self.a = self.a.index_select(0, idx).contiguous()
         self.coef = self.coef.index_select(0, idx).contiguous()
+        self.c = None if self.c is None else self.c.index_select(0, idx).contiguous()
         self.K = len(keep)
 
     def backward(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-        """∂L/∂(w_sᵀx_i) of the mean logistic loss L: (b, K·m) for shared xb (b, d), (K, b, m) for (K, b, d)."""
+        """∂L/∂(w_sᵀx_i) of the mean logistic loss L: (b, K·m) for shared xb (b, d), (K, b, m) for (K, b, d);
+        xb as :meth:`inputs` returns it."""
         K, m, b = self.K, self.m, xb.shape[-2]
         if xb.ndim == 2:
             z = xb @ self.flat  # (b, K·m)
             active = torch.gt(z, 0, out=torch.empty_like(z))  # relu'(z) as a float mask, in one pass
             f = torch.relu_(z).mul_(self.coef.view(1, K * m)).view(b, K, m).sum(-1)  # (b, K)
+            if self.c is not None:
+                f = f + self.c
             yk = yb[:, None]
             dloss = -yk * torch.sigmoid(-yk * f) / b  # d loss / d f, (b, K)
             active.view(b, K, m).mul_(dloss[:, :, None]).mul_(self.coef)
@@ -173,16 +192,20 @@ class _Packed:
             z = torch.bmm(xb, self.per_member())  # (K, b, m)
             active = torch.gt(z, 0, out=torch.empty_like(z))
             f = torch.relu_(z).mul_(self.coef[:, None, :]).sum(-1)  # (K, b)
+            if self.c is not None:
+                f = f + self.c[:, None]
             dloss = -yb * torch.sigmoid(-yb * f) / b
             active.mul_(dloss[:, :, None]).mul_(self.coef[:, None, :])
         return active
 
     def gradient(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         """∇_W L of every member in the packed layout, (d, K·m) (xb shared)."""
+        xb = self.inputs(xb)
         return xb.T @ self.backward(xb, yb)
 
     def step(self, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> None:
         """One logistic-loss SGD step of every member, in place (xb (b, d) shared, or (K, b, d))."""
+        xb = self.inputs(xb)
         active = self.backward(xb, yb)
         if xb.ndim == 2:
             self.flat.addmm_(xb.T, active, alpha=-lr)
@@ -230,6 +253,7 @@ def train(
     C0: float | Sequence[float] | None = None,
     radius: float | Sequence[float] | None = None,
     constraint: str = "project",
+    restore: bool = True,
     project_every: str = "step",
     generator: torch.Generator | Sequence[torch.Generator] | None = None,
     progress: bool | None = None,
@@ -247,6 +271,8 @@ def train(
     model : TwoLayerReLU or Ensemble
         Trained in place. An ensemble's members train together, as batched products: member k ends
         where training ``model.member(k)`` alone would have taken it, up to floating-point rounding.
+        A network with biases trains its hidden bias b with W (the output bias stays frozen), and the
+        ball constrains each neuron's (w_s, b_s), as in the authors' scripts.
     x : torch.Tensor, shape (n, d)
     y : torch.Tensor, shape (n,)
         Labels in {−1, +1}.
@@ -266,8 +292,11 @@ def train(
     constraint : {"project", "stop"}
         ``"project"``: project W back onto the ball (after every step, or every epoch with
         ``project_every="epoch"``). ``"stop"``: the authors' Figure 1–2 protocol: after each epoch
-        measure the deviation and stop as soon as it exceeds the radius, restoring the weights of the
-        previous epoch so that the returned network is inside the ball.
+        measure the deviation and stop as soon as it exceeds the radius (see ``restore``).
+    restore : bool
+        With ``constraint="stop"``: restore the weights of the previous epoch, so that the returned
+        network is inside the ball (default), or, with False, keep the weights of the epoch that left
+        it, as the authors' scripts do (the history then records that epoch too).
     project_every : {"step", "epoch"}
         When ``constraint="project"`` projects.
     generator : torch.Generator, optional
@@ -326,7 +355,7 @@ def train(
     Book: Algorithm ``alg-projected-sgd`` (chapter 4); with an attack, Algorithm
     ``alg-projected-adversarial-training`` (chapter 11).
     """
-    _checks.model("model", model)
+    _checks.model("model", model, biases=True)
     x = _checks.inputs("x", x, model)
     if x.ndim != 2:
         raise ValueError(f"`x` must have shape (n, {model.d}), shared by every member; got {tuple(x.shape)}.")
@@ -336,6 +365,8 @@ def train(
     if batch_size is not None:
         batch_size = _checks.positive_int("batch_size", batch_size)
     constraint = _checks.choice("constraint", constraint, ("project", "stop"))
+    if not isinstance(restore, bool):
+        raise TypeError(f"`restore` must be True or False; got {restore!r}.")
     project_every = _checks.choice("project_every", project_every, ("step", "epoch"))
     shared, gens = _generators(generator, model.K)
     if progress is not None and not isinstance(progress, bool):
@@ -367,13 +398,29 @@ def train(
     with torch.no_grad():
         state = _Packed(model)
 
-        def public() -> tuple[torch.Tensor, torch.Tensor]:
-            W = state.weights()
-            return (W[0], state.a[0]) if one else (W, state.a)
+        def public() -> tuple:
+            """(W, a, b, c) of the members still training, in the public layout."""
+            W, b = state.weights(), state.biases()
+            if one:
+                return W[0], state.a[0], None if b is None else b[0], None if state.c is None else state.c[0]
+            return W, state.a, b, state.c
 
         Ra = None if R is None else R.to(x.device, x.dtype)
         R_active = None if R is None else R.clone()  # float64, for the stop test
-        last_inside = state.Wt.clone() if (R is not None and constraint == "stop") else None
+        stop = R is not None and constraint == "stop"
+        last_inside = state.Wt.clone() if stop and restore else None
+
+        def record(dev: torch.Tensor) -> None:
+            W, a, b, c = public()
+            f = _forward(W, a, state.scale, x, b, c) if evaluate else None
+            for j, k in enumerate(active):
+                h = histories[k]
+                h.deviation.append(float(dev[j]))
+                if f is not None:
+                    fk = f if one else f[j]
+                    h.loss.append(float(torch.nn.functional.softplus(-yf * fk).to(torch.float64).mean()))
+                    h.accuracy.append(float((yf * fk > 0).to(torch.float64).mean()))
+
         for epoch in bar:
             if bs == n:
                 batches: list[Any] = [None]
@@ -385,11 +432,11 @@ def train(
             for idx in batches:
                 xb, yb = (x, yf) if idx is None else (x[idx], yf[idx])
                 if attack is not None:
-                    W, a = public()
+                    W, a, b, c = public()
                     if attack == "pgd":
-                        xb = _pgd(W, a, state.scale, xb, yb, eps, attack_steps, attack_step_size, box)
+                        xb = _pgd(W, a, state.scale, xb, yb, eps, attack_steps, attack_step_size, box, None, b, c)
                     else:
-                        xb = _fgm(W, a, state.scale, xb, yb, eps, box)
+                        xb = _fgm(W, a, state.scale, xb, yb, eps, box, b)
                 state.step(xb, yb, lr)
                 if Ra is not None and constraint == "project" and project_every == "step":
                     state.project(Ra)
@@ -397,14 +444,18 @@ def train(
                 state.project(Ra)
             dev = state.deviation()
             keep = list(range(len(active)))
-            if R_active is not None and constraint == "stop":
+            if stop:
                 out = (dev > R_active).tolist()
                 for j, left in enumerate(out):
                     if left:
-                        state.Wt[:, j].copy_(last_inside[:, j])
                         histories[active[j]].stopped_epoch = epoch
+                        if restore:
+                            state.Wt[:, j].copy_(last_inside[:, j])
                 keep = [j for j, left in enumerate(out) if not left]
-                last_inside[:, keep] = state.Wt[:, keep]
+                if restore:
+                    last_inside[:, keep] = state.Wt[:, keep]
+                else:  # the epoch that left the ball is kept, so it is recorded
+                    record(dev)
             if len(keep) < len(active):  # retire the members that left their ball
                 _write_back(model, state, active)
                 state.select(keep)
@@ -415,14 +466,8 @@ def train(
                 active = [active[j] for j in keep]
                 if not active:
                     break
-            f = _forward(*public(), state.scale, x) if evaluate else None
-            for j, k in enumerate(active):
-                h = histories[k]
-                h.deviation.append(float(dev[j]))
-                if f is not None:
-                    fk = f if one else f[j]
-                    h.loss.append(float(torch.nn.functional.softplus(-yf * fk).to(torch.float64).mean()))
-                    h.accuracy.append(float((yf * fk > 0).to(torch.float64).mean()))
+            if not (stop and not restore):
+                record(dev)
             if one and evaluate:
                 bar.set_postfix(loss=f"{histories[0].loss[-1]:.3g}", refresh=False)
         bar.close()
@@ -432,11 +477,15 @@ def train(
 
 
 def _write_back(model: TwoLayerReLU, state: _Packed, active: list[int]) -> None:
-    """Copy the packed weights of the active members back into the model."""
+    """Copy the packed weights (and hidden biases) of the active members back into the model."""
     if model.K is None:
         model.W.copy_(state.weights()[0])
+        if state.bias:
+            model.b.copy_(state.biases()[0])
     else:
         model.W.data[active] = state.weights()
+        if state.bias:
+            model.b.data[active] = state.biases()
 
 
 def train_ensemble(ens: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, **options: Any) -> list[TrainHistory]:
