@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--full", action="store_true",
                      help="the paper-scale grid on the full MNIST (downloaded once); default: the reduced grid, "
                           "minutes on a laptop CPU, on the offline MNIST subset")
+    rep.add_argument("--protocol", choices=["book", "authors"], default="book",
+                     help="scaling only: 'authors' trains as the authors' Section 5.1 script (hidden and output biases, "
+                          "raw pixels, the epoch that left the ball kept) and writes NAME-authors.json; default 'book'")
     rep.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: cuda when available)")
     rep.add_argument("--out", default=None, help="output folder (default: book/data of the checkout)")
     rep.add_argument("--workers", type=int, default=0,
@@ -56,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     from . import reproduce
     from .model import default_device
 
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.protocol != "book" and args.name != "scaling":
+        parser.error(f"--protocol {args.protocol} is defined for the scaling experiment only")
     settings: dict = {}
     for item in args.set:
         key, sep, value = item.partition("=")
@@ -87,12 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m lazylib " + " ".join(sys.argv[1:] if argv is None else argv)
     try:
         results = reproduce.run(args.name, full=args.full, settings=settings, out_dir=args.out, executor=executor,
-                                progress=False if args.no_progress else None, command=command)
+                                progress=False if args.no_progress else None, command=command, protocol=args.protocol)
     finally:
         if executor is not None:
             executor.shutdown()
     out = reproduce.default_out_dir() if args.out is None else args.out
-    name = f"{args.name}-full" if args.full else args.name
+    name = reproduce._file(args.name, args.full, args.protocol)
     print(f"{len(results.records)} networks in {results.provenance['elapsed_seconds']:.0f} s; "
           f"wrote {out}/{name}.json and {out}/{name}.png")
     return 0

@@ -13,6 +13,13 @@
 ``radius`` (Figure 4)
     The same with an absolute per-neuron radius instead of C₀/√m. Swept: width, radius.
 
+``--protocol authors`` (``scaling`` only) trains the network as the authors' Section 5.1 script does
+instead of as the paper states it: a hidden bias b ~ N(0, 1) trained with W and a frozen output
+bias ±1/√m (``TwoLayerReLU(bias=True)``), raw pixels in [0, 1] without the unit-norm scaling, the
+deviation measured on each neuron's (w_s, b_s), and the network kept at the epoch that left the ball.
+Its results go to ``scaling-authors.json``. The default, ``--protocol book``, is the paper's network
+(no biases) on unit-norm images, returned at the last epoch inside the ball.
+
 Without ``--full`` a reduced grid runs on the offline MNIST subset and finishes in minutes on a
 laptop CPU; ``--full`` runs the paper-scale grid on the full MNIST. Every grid point trains the
 networks that share a width (seeds × C₀ or radii) as one :class:`lazylib.Ensemble`. Grid points are
@@ -56,6 +63,7 @@ __all__ = [
     "run",
     "load",
     "estimate",
+    "PROTOCOLS",
     "scaling_task",
     "advtrain_task",
     "figure",
@@ -63,6 +71,14 @@ __all__ = [
 
 #: Budgets ε√d at which the ``scaling`` experiment records the single-step robust accuracy.
 SCALED_EPS = [round(0.1 * i, 1) for i in range(81)]
+
+#: The two ways of training the ``scaling`` networks: the settings each one changes. ``book`` is the
+#: paper's network on unit-norm images, stopped inside the ball; ``authors`` is the network and stop
+#: rule of the authors' Section 5.1 script (biases, raw pixels, the epoch that left the ball kept).
+PROTOCOLS: dict[str, dict[str, Any]] = {
+    "book": {"bias": False, "unit_norm": True, "restore": True},
+    "authors": {"bias": True, "unit_norm": False, "restore": False},
+}
 
 
 @dataclass(frozen=True)
@@ -110,7 +126,7 @@ def _ensemble(point: Mapping[str, Any], n_members: int, seeds: Sequence[int]):
 
     d = point["size"] ** 2
     return Ensemble(d, point["m"], generators=[torch.Generator().manual_seed(int(s)) for s in seeds],
-                    device=point["device"], dtype=getattr(torch, point["dtype"]))
+                    device=point["device"], dtype=getattr(torch, point["dtype"]), bias=bool(point.get("bias", False)))
 
 
 def _members(point: Mapping[str, Any], key: str) -> tuple[list[float], list[int]]:
@@ -135,7 +151,8 @@ def scaling_task(point: Mapping[str, Any]) -> list[dict]:
     """Figures 1–2 for one (size, width): train seeds × C₀ with the stop rule, then measure.
 
     ``point`` holds: size, m, C0 (list), seeds (list), lr, batch_size, epochs, unit_norm, source,
-    data_dir, device, dtype, shuffle_seed. Returns one record per network: its settings, training
+    data_dir, device, dtype, shuffle_seed, and optionally bias and restore (see :data:`PROTOCOLS`;
+    default False and True). Returns one record per network: its settings, training
     outcome (epochs, stop epoch, deviation × √m, accuracies) and, over the correctly classified test
     images, the mean and median of ‖∇f‖, of the exact flip distance t, of η = t/‖∇f‖, of |f| and of
     t·‖∇f‖/|f| (1 where f is linear along the attack's ray), the mean of
@@ -149,8 +166,8 @@ def scaling_task(point: Mapping[str, Any]) -> list[dict]:
     C0s, seeds = _members(point, "C0")
     ens = _ensemble(point, len(C0s), seeds)
     hist = E.train_ensemble(ens, xtr, ytr, lr=point["lr"], epochs=point["epochs"], batch_size=point["batch_size"],
-                            C0=C0s, constraint="stop", generator=torch.Generator().manual_seed(point["shuffle_seed"]),
-                            progress=False, evaluate=False)
+                            C0=C0s, constraint="stop", restore=bool(point.get("restore", True)),
+                            generator=torch.Generator().manual_seed(point["shuffle_seed"]), progress=False, evaluate=False)
     d, m = ens.d, ens.m
     dev = E.deviation(ens)
     scaled = torch.tensor(SCALED_EPS, dtype=torch.float64)
@@ -446,7 +463,8 @@ def _field(record: dict, key: str) -> Any:
     return value
 
 
-def _provenance(name: str, settings: dict, *, full: bool, command: str | None, elapsed: float) -> dict:
+def _provenance(name: str, settings: dict, *, full: bool, command: str | None, elapsed: float,
+                protocol: str = "book") -> dict:
     from . import __version__
 
     device = torch.device(settings.get("device", "cpu"))
@@ -459,6 +477,7 @@ def _provenance(name: str, settings: dict, *, full: bool, command: str | None, e
         "experiment": name,
         "title": EXPERIMENTS[name].title,
         "scale": "full" if full else "reduced",
+        "protocol": protocol,
         "seeds": settings.get("seeds"),
         "shuffle_seed": settings.get("shuffle_seed"),
         "command": command if command is not None else "python -m lazylib " + " ".join(sys.argv[1:]),
@@ -490,8 +509,19 @@ def _search_dirs() -> list[pathlib.Path]:
     return [cwd / "data", cwd / "book" / "data", here.parent / "book" / "data"]
 
 
-def _file(name: str, full: bool) -> str:
-    return f"{name}-full" if full else name
+def _file(name: str, full: bool, protocol: str = "book") -> str:
+    stem = name if protocol == "book" else f"{name}-{protocol}"
+    return f"{stem}-full" if full else stem
+
+
+def _protocol(name: str, protocol: Any) -> str:
+    if not isinstance(protocol, str):
+        raise TypeError(f"`protocol` must be one of {sorted(PROTOCOLS)}; got {type(protocol).__name__}.")
+    protocol = _checks.choice("protocol", protocol, tuple(PROTOCOLS))
+    if protocol != "book" and name != "scaling":
+        raise ValueError(f"`protocol` must be 'book' for {name!r} (the authors' protocol is defined for 'scaling'); "
+                         f"got {protocol!r}.")
+    return protocol
 
 
 def run(
@@ -504,6 +534,7 @@ def run(
     progress: bool | None = None,
     command: str | None = None,
     draw: bool = True,
+    protocol: str = "book",
 ) -> Results:
     """Run one experiment, save ``NAME.json`` (records + provenance) and ``NAME.png``, return the results.
 
@@ -512,6 +543,9 @@ def run(
     name : {"scaling", "advtrain", "radius"}
     full : bool
         The paper-scale grid (full MNIST, downloaded once) instead of the reduced one.
+    protocol : {"book", "authors"}
+        For ``scaling``: the settings of :data:`PROTOCOLS` applied before ``settings``; ``"authors"``
+        writes ``NAME-authors.json`` (``NAME-authors-full.json``).
     settings : mapping, optional
         Overrides of the grid's settings (e.g. ``{"device": "cuda", "m": [1000]}``).
     out_dir : path, optional
@@ -530,19 +564,22 @@ def run(
     name = _name(name)
     if not isinstance(full, bool):
         raise TypeError(f"`full` must be True or False; got {full!r}.")
+    protocol = _protocol(name, protocol)
     exp = EXPERIMENTS[name]
+    settings = {**(PROTOCOLS[protocol] if name == "scaling" else {}), **(settings or {})}
     points = grid_points(exp, settings, full=full)
     merged = dict(exp.full if full else exp.reduced)
-    merged.update(settings or {})
+    merged.update(settings)
     start = time.perf_counter()
     per_point = sweep(exp.task, points, executor=executor, progress=progress, desc=f"reproduce {name}")
     elapsed = time.perf_counter() - start
     records = [r for rs in per_point for r in rs]
-    results = Results(name, records, _provenance(name, merged, full=full, command=command, elapsed=elapsed))
+    results = Results(name, records, _provenance(name, merged, full=full, command=command, elapsed=elapsed,
+                                                 protocol=protocol))
     if out_dir != "":
         folder = pathlib.Path(out_dir) if out_dir is not None else default_out_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{_file(name, full)}.json"
+        path = folder / f"{_file(name, full, protocol)}.json"
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps({"provenance": results.provenance, "records": records}, indent=1) + "\n")
         os.replace(tmp, path)  # atomic: a reader never sees half a file
@@ -550,7 +587,7 @@ def run(
             import matplotlib.pyplot as plt
 
             fig = figure(results)
-            fig.savefig(folder / f"{_file(name, full)}.png", dpi=110)
+            fig.savefig(folder / f"{_file(name, full, protocol)}.png", dpi=110)
             plt.close(fig)
     return results
 
@@ -561,8 +598,9 @@ def load(
     full: bool = False,
     data_dir: str | os.PathLike | None = None,
     create_missing: bool = False,
+    protocol: str = "book",
 ) -> Results:
-    """Read saved results of ``python -m lazylib reproduce NAME [--full]``.
+    """Read saved results of ``python -m lazylib reproduce NAME [--full] [--protocol PROTOCOL]``.
 
     Looks in ``data_dir`` if given, else in ``data/`` and ``book/data/`` of the working directory and
     in the checkout that holds this package. With ``create_missing=True`` a missing reduced result
@@ -578,7 +616,8 @@ def load(
     ValueError: `name` must be one of 'scaling', 'advtrain', 'radius'; got 'no-such-experiment'.
     """
     name = _name(name)
-    fname = f"{_file(name, full)}.json"
+    protocol = _protocol(name, protocol)
+    fname = f"{_file(name, full, protocol)}.json"
     dirs = [pathlib.Path(data_dir)] if data_dir is not None else _search_dirs()
     for folder in dirs:
         path = folder / fname
@@ -586,8 +625,9 @@ def load(
             payload = json.loads(path.read_text())
             return Results(name, payload["records"], payload["provenance"])
     if create_missing and not full:
-        return run(name, out_dir=dirs[0], command=f"lazylib.reproduce.load({name!r}, create_missing=True)")
-    flag = " --full" if full else ""
+        return run(name, out_dir=dirs[0], protocol=protocol,
+                   command=f"lazylib.reproduce.load({name!r}, create_missing=True, protocol={protocol!r})")
+    flag = (" --full" if full else "") + ("" if protocol == "book" else f" --protocol {protocol}")
     raise FileNotFoundError(
         f"No saved results {fname} in {', '.join(str(d) for d in dirs)}. Create them with "
         f"`python -m lazylib reproduce {name}{flag}` (from the repository root), or pass create_missing=True."

@@ -173,6 +173,46 @@ def test_run_saves_records_provenance_and_figure_and_load_reads_them(tmp_path):
     assert back.records == saved["records"] == json.loads(json.dumps(res.records))
 
 
+def test_authors_protocol_trains_their_network_and_keeps_the_epoch_that_left(tmp_path):
+    res = reproduce.run("scaling", settings=TINY, out_dir=tmp_path, progress=False, command="c", protocol="authors",
+                        draw=False)
+    assert (tmp_path / "scaling-authors.json").exists() and not (tmp_path / "scaling.json").exists()
+    prov = res.provenance
+    assert prov["protocol"] == "authors"
+    assert prov["settings"]["bias"] is True and prov["settings"]["unit_norm"] is False
+    assert prov["settings"]["restore"] is False
+    # The same networks, trained one by one as the authors' script trains them.
+    xtr, ytr, xte, yte = ll.data.mnist_pair(size=3, unit_norm=False, dtype=torch.float64)
+    (point,) = reproduce.grid_points("scaling", {**TINY, **reproduce.PROTOCOLS["authors"]})
+    for r in res.records:
+        net = ll.TwoLayerReLU(9, 20, generator=torch.Generator().manual_seed(r["seed"]), dtype=torch.float64, bias=True)
+        h = ll.train(net, xtr, ytr, lr=point["lr"], epochs=point["epochs"], batch_size=point["batch_size"], C0=r["C0"],
+                     constraint="stop", restore=False, generator=torch.Generator().manual_seed(point["shuffle_seed"]),
+                     progress=False)
+        assert r["stopped_epoch"] == h.stopped_epoch and r["epochs_run"] == h.epochs
+        assert r["deviation_sqrt_m"] == pytest.approx(ll.deviation(net) * math.sqrt(20), rel=1e-9)
+        if r["stopped_epoch"] is not None:  # kept one epoch outside the ball
+            assert r["deviation_sqrt_m"] > r["C0"] and r["epochs_run"] == r["stopped_epoch"]
+        assert r["test_accuracy"] == ll.accuracy(net, xte, yte)
+        correct = yte * net(xte).detach() > 0
+        assert r["flip_distance"]["median"] == pytest.approx(float(ll.flip_distance(net, xte)[correct].median()), rel=1e-9)
+    assert any(r["stopped_epoch"] is not None for r in res.records)
+    back = reproduce.load("scaling", data_dir=tmp_path, protocol="authors")
+    assert back.records == json.loads(json.dumps(res.records))
+    with pytest.raises(FileNotFoundError, match="--protocol authors"):
+        reproduce.load("scaling", data_dir=tmp_path / "empty", protocol="authors")
+
+
+def test_command_line_protocol(tmp_path, capsys):
+    code = main(["reproduce", "scaling", "--protocol", "authors", "--device", "cpu", "--out", str(tmp_path),
+                 "--no-progress", "--set", "size=[3]", "--set", "m=[20]", "--set", "C0=[2.0]", "--set", "seeds=[0]",
+                 "--set", "epochs=2"])
+    assert code == 0 and "scaling-authors.json" in capsys.readouterr().out
+    assert json.loads((tmp_path / "scaling-authors.json").read_text())["provenance"]["protocol"] == "authors"
+    with pytest.raises(SystemExit):
+        main(["reproduce", "advtrain", "--protocol", "authors"])
+
+
 def test_results_helpers():
     res = reproduce.Results("scaling", [
         {"d": 4, "m": 10, "v": {"x": 1.0}}, {"d": 4, "m": 10, "v": {"x": 3.0}}, {"d": 9, "m": 10, "v": {"x": 5.0}},
@@ -240,6 +280,10 @@ def test_estimate_counts_the_matrix_products():
     (lambda: reproduce.load("nope"), ValueError, "`name`"),
     (lambda: reproduce.estimate("nope"), ValueError, "`name`"),
     (lambda: reproduce.figure({"records": []}), TypeError, "`results`"),
+    (lambda: reproduce.run("scaling", protocol="paper"), ValueError, "`protocol`"),
+    (lambda: reproduce.run("scaling", protocol=1), TypeError, "`protocol`"),
+    (lambda: reproduce.run("advtrain", protocol="authors"), ValueError, "`protocol`"),
+    (lambda: reproduce.load("radius", protocol="authors"), ValueError, "`protocol`"),
 ])
 def test_bad_arguments(call, exc, name):
     with pytest.raises(exc, match=name):
