@@ -1,14 +1,19 @@
 """The exercise self-checks: every exercise accepts its reference and every answer within its tolerance,
 rejects answers three tolerances away and wrong types, and holds no answer (the references are computed
-by the instructor's ``instructor/references.py``, which the installed package does not contain)."""
+by the instructor's ``instructor/references.py``, which the installed package does not contain). The
+exercises' data file ``lazylib/exercises.json`` holds exactly the chapters' exercises and only their
+registration data and keys, in the layout ``python -m instructor.make_keys`` writes."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import pathlib
+import re
 import sys
 
+import nbformat
 import numpy as np
 import pytest
 import torch
@@ -23,6 +28,7 @@ if str(ROOT) not in sys.path:  # the instructor's tools live next to the package
 from instructor import make_keys, references  # noqa: E402
 
 LABELS = exercises.labels()
+DATA_FILE = ROOT / "lazylib" / "exercises.json"
 
 
 def tolerance(label: str) -> float:
@@ -91,6 +97,76 @@ def test_exercises_hold_no_answer():
 
 def test_committed_keys_match_the_references():
     assert make_keys.main(["--check"]) == 0
+
+
+def _data() -> dict:
+    return json.loads(DATA_FILE.read_text(encoding="utf-8"))
+
+
+def test_the_data_file_holds_the_registrations_and_keys_only():
+    data = _data()
+    assert list(data) == ["comment", "order", "exercises"]
+    assert data["order"] == LABELS  # labels() and EXERCISES follow the file's book order
+    items = data["exercises"]
+    assert [ex["label"] for ex in items] == sorted(LABELS)  # one object per exercise, sorted by label
+    for item in items:
+        assert list(item) == ["label", "chapter", "rtol", "atol", "hint", "key"], item["label"]
+        assert list(item["key"]) == ["grid", "step", "salt", "digest"], item["label"]
+        ex = exercises.EXERCISES[item["label"]]
+        assert (item["chapter"], item["rtol"], item["atol"], item["hint"]) == (ex.chapter, ex.rtol, ex.atol, ex.hint)
+        key = item["key"]
+        assert (key["grid"], key["step"], key["salt"], key["digest"]) == exercises._KEYS[item["label"]]
+        assert key["grid"] == ex.grid and key["step"] == ex.step
+        assert key["grid"] in exercises.GRIDS
+
+
+def test_make_keys_writes_the_data_file_byte_for_byte():
+    text = DATA_FILE.read_text(encoding="utf-8")
+    assert make_keys.render(json.loads(text)) == text
+    assert "1.2499999999999999e-06" in text and 1.25 * 1e-6 == 1.2499999999999999e-06  # floats read back exactly
+    # an exercise written without its key (make_keys adds it) and an 'order' that misses a label
+    data = json.loads(text)
+    del data["exercises"][0]["key"]
+    assert "key" not in json.loads(make_keys.render(data))["exercises"][0]
+    data["order"] = data["order"][1:]
+    with pytest.raises(ValueError, match="'order'"):
+        make_keys.render(data)
+    data = json.loads(text)
+    data["exercises"][0]["answer"] = 1.0
+    with pytest.raises(ValueError, match="unknown"):
+        make_keys.render(data)
+
+
+def test_make_keys_sets_keys_in_a_copy_of_the_data_file(tmp_path):
+    copy = tmp_path / "exercises.json"
+    copy.write_text(DATA_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    assert not make_keys.write_keys(dict(exercises._KEYS), copy)  # the committed keys: nothing changes
+    label = LABELS[0]
+    key = make_keys.make_key(label, 1.0, 1e-6, 0.0, salt="00" * 16)
+    assert make_keys.write_keys({label: key}, copy)
+    item = next(ex for ex in json.loads(copy.read_text(encoding="utf-8"))["exercises"] if ex["label"] == label)
+    assert tuple(item["key"].values()) == key
+    with pytest.raises(ValueError, match="no exercise"):
+        make_keys.write_keys({"lazy-9.9": key}, copy)
+
+
+CHECK_CELL = re.compile(r"""^\s*check\(\s*["']([^"']+)["']""", re.M)
+
+
+def test_the_data_file_has_exactly_the_chapters_exercises():
+    """The labels in the data file are the labels the chapters' exercises and check cells use, each with
+    the chapter it appears in."""
+    from lazylib import coursework
+
+    used: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        keys = {ex.key for ex in coursework.find_exercises(nb) if not coursework.is_proof(ex.key)}
+        keys |= {k for c in nb.cells if c.cell_type == "code" for k in CHECK_CELL.findall(c.source)}
+        for key in keys:
+            used.setdefault(key, set()).add(path.stem)
+    registered = {item["label"]: {item["chapter"]} for item in _data()["exercises"]}
+    assert registered == used
 
 
 def test_acceptance_interval_of_each_grid():

@@ -1,10 +1,11 @@
 """No exercise's reference answer can be read or computed from what students install.
 
 Builds the wheel from a copy of the project (with ``instructor/`` next to ``lazylib/``, as in the
-repository), and checks that (1) nothing of ``instructor/`` is in it, (2) no number written in any of its
-files is an exercise's reference (to that number's own precision; only numbers with at least four
-significant digits can be told apart from ordinary constants), and (3) imported from the unpacked wheel
-in a fresh interpreter, no exercise exposes a reference and no check output shows one.
+repository), and checks that (1) nothing of ``instructor/`` is in it and the exercises' data file
+``lazylib/exercises.json`` is, as committed, (2) no number written in any of its files is an exercise's
+reference (to that number's own precision; only numbers with at least four significant digits can be
+told apart from ordinary constants), and (3) imported from the unpacked wheel in a fresh interpreter,
+no exercise exposes a reference and no check output shows one.
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ def unpacked(tmp_path_factory) -> pathlib.Path:
         names = zf.namelist()
         assert not [n for n in names if n.startswith("instructor")], "instructor/ must not ship in the wheel"
         assert {n.split("/")[0] for n in names} == {"lazylib", f"{wheel.name.split('-')[0]}-{wheel.name.split('-')[1]}.dist-info"}
+        assert "lazylib/exercises.json" in names, "the exercises' data file must ship in the wheel"
+        assert zf.read("lazylib/exercises.json") == (ROOT / "lazylib" / "exercises.json").read_bytes()
         zf.extractall(target)
     return target
 
