@@ -2,9 +2,9 @@
 
 Every computational exercise of the book (``check("KEY", answer)`` in a chapter) has its reference
 answer computed here, from ``lazylib`` with the exercise's fixed seeds or from a closed form. These are
-the computations that used to live in ``lazylib/exercises.py``, unchanged (same seeds, same code).
+the computations that once lived in the installed package, unchanged (same seeds, same code).
 
-The installed package only holds salted digests of the answers (``lazylib/exercises.py``, rewritten by
+The installed package only holds salted digests of the answers (``lazylib/exercises.json``, rewritten by
 ``python -m instructor.make_keys``), so students can check an answer without being able to read or
 compute it there. The grader (``python -m instructor.grade``) scores submissions against the values
 computed here.
