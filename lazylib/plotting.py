@@ -55,6 +55,22 @@ def style() -> Iterator[None]:
         matplotlib.rcParams.update(saved)
 
 
+@contextmanager
+def _figure(*args, **kwargs):
+    """``plt.subplots(*args, **kwargs)`` in the book's style; the layout is tightened on leaving."""
+    import matplotlib.pyplot as plt
+
+    with style():
+        fig, axes = plt.subplots(*args, **kwargs)
+        yield fig, axes
+        fig.tight_layout()
+
+
+def _look(i: int) -> tuple[str, str]:
+    """Colour and marker of the i-th series."""
+    return PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
+
+
 def _as_array(name: str, values: object) -> np.ndarray:
     try:
         import torch
@@ -72,15 +88,84 @@ def _as_array(name: str, values: object) -> np.ndarray:
     return arr
 
 
+def _mapping(name: str, value: object, of: str) -> None:
+    """TypeError unless ``value`` is a non-empty mapping (``of`` says what it maps labels to)."""
+    if not isinstance(value, Mapping) or not value:
+        raise TypeError(f"`{name}` must be a non-empty mapping label {of}; got {type(value).__name__}.")
+
+
+def _count(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be an integer ≥ 1; got {value!r}.")
+
+
+def _series(label: str, ys: object, xs: np.ndarray) -> np.ndarray:
+    """``series[label]`` as an array of the shape of x."""
+    ys = _as_array(f"series[{label!r}]", ys)
+    if ys.shape != xs.shape:
+        raise ValueError(f"`series[{label!r}]` must have shape {xs.shape}; got {ys.shape}.")
+    return ys
+
+
+def _pair(name: str, label: str, pair: object, kind: str = "(x, y) of 1-D arrays",
+          mismatch: str = "have x and y of the same length; got {0.size} and {1.size}") -> tuple[np.ndarray, np.ndarray]:
+    """``name[label]`` as two 1-D arrays of one length; ``mismatch`` formats the two arrays."""
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise TypeError(f"`{name}[{label!r}]` must be a pair {kind}; got {type(pair).__name__}.")
+    xs, ys = _as_array(f"{name}[{label!r}][0]", pair[0]), _as_array(f"{name}[{label!r}][1]", pair[1])
+    if xs.shape != ys.shape:
+        raise ValueError(f"`{name}[{label!r}]` must " + mismatch.format(xs, ys) + ".")
+    return xs, ys
+
+
+def _error(errors: Mapping | None, label: str) -> np.ndarray | None:
+    return None if not errors or label not in errors else _as_array(f"errors[{label!r}]", errors[label])
+
+
+def _errorbar(ax, xs, ys, label, err, fit, logx, **kw) -> None:
+    """One series with optional error bars and a dashed power law ``fit = (slope, intercept[, x_min, x_max])``."""
+    ax.errorbar(xs, ys, yerr=err, label=label, capsize=3 if err is not None else 0, **kw)
+    if fit:
+        slope, intercept, *span = fit
+        lo, hi = (span[0], span[1]) if len(span) == 2 else (xs.min(), xs.max())
+        grid = np.geomspace(lo, hi, 50) if logx else np.linspace(lo, hi, 50)
+        ax.plot(grid, np.exp(intercept) * grid**slope, "--", color=kw["color"], linewidth=1.3,
+                label=f"fit: slope {slope:.2f}")
+
+
 def _hlines(ax, hlines: Mapping[str, float] | None) -> None:
     """Dotted grey horizontal reference levels, each in the legend."""
     for label, level in (hlines or {}).items():
         ax.axhline(level, color="0.35", linestyle=":", linewidth=1.5, label=label)
 
 
-def _finish(fig, ax, *, xlabel: str, ylabel: str, title: str | None = None,
-            logx: bool = False, logy: bool = False) -> None:
-    """The common end of a one-axes figure: log scales, axis labels, title, legend, layout."""
+def _log_axes(ax, xs, logx, logy, *, most=10, subs=(1.0, 2.0, 5.0), always=True) -> None:
+    """Log axes with plain-number labels; ticks at the x values ``xs`` when there are 2 to ``most``.
+
+    With ``always`` false the x labels are plain only in that case.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    if logx:
+        ax.set_xscale("log")
+        xs = np.unique(np.concatenate([np.ravel(np.asarray(x, dtype=float)) for x in xs]))
+        xs = xs[(xs > 0) & (np.isfinite(xs) | always)].tolist()
+        if 2 <= len(xs) <= most:
+            ax.set_xticks(xs)
+        if always or 2 <= len(xs) <= most:
+            ax.xaxis.set_major_formatter(plain)
+            ax.xaxis.set_minor_formatter(NullFormatter())
+    if logy:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=subs))
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _finish(ax, *, xlabel: str, ylabel: str, title: str | None = None, logx: bool = False,
+            logy: bool = False, legend: bool = True, **legend_kw) -> None:
+    """The common end of a figure's axes: log scales, axis labels, title, legend."""
     if logx:
         ax.set_xscale("log")
     if logy:
@@ -89,8 +174,8 @@ def _finish(fig, ax, *, xlabel: str, ylabel: str, title: str | None = None,
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    ax.legend(frameon=False)
-    fig.tight_layout()
+    if legend:
+        ax.legend(frameon=False, **legend_kw)
 
 
 def line_plot(
@@ -127,33 +212,22 @@ def line_plot(
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-
     xs = _as_array("x", x)
     for name, mapping in (("series", series), ("errors", errors), ("fits", fits), ("hlines", hlines)):
         if mapping is not None and not isinstance(mapping, Mapping):
             raise TypeError(f"`{name}` must be a mapping from labels to values; got {type(mapping).__name__}.")
     if not series:
         raise ValueError("`series` must hold at least one series; got an empty mapping.")
-    for label, err in (errors or {}).items():
-        if _as_array(f"errors[{label!r}]", err).shape != xs.shape:
-            raise ValueError(f"`errors[{label!r}]` must have shape {xs.shape}, like x; got {np.shape(err)}.")
-    with style():
-        fig, ax = plt.subplots()
+    for label in errors or {}:
+        if _error(errors, label).shape != xs.shape:
+            raise ValueError(f"`errors[{label!r}]` must have shape {xs.shape}, like x; got {np.shape(errors[label])}.")
+    with _figure() as (fig, ax):
         for i, (label, ys) in enumerate(series.items()):
-            ys = _as_array(f"series[{label!r}]", ys)
-            if ys.shape != xs.shape:
-                raise ValueError(f"`series[{label!r}]` must have shape {xs.shape}; got {ys.shape}.")
-            colour, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
-            err = None if not errors or label not in errors else _as_array(f"errors[{label!r}]", errors[label])
-            ax.errorbar(xs, ys, yerr=err, color=colour, marker=marker, label=label, capsize=3)
-            if fits and label in fits:
-                slope, intercept = fits[label]
-                grid = np.geomspace(xs.min(), xs.max(), 50) if logx else np.linspace(xs.min(), xs.max(), 50)
-                ax.plot(grid, np.exp(intercept) * grid**slope, "--", color=colour, linewidth=1.3,
-                        label=f"fit: slope {slope:.2f}")
+            colour, marker = _look(i)
+            _errorbar(ax, xs, _series(label, ys, xs), label, _error(errors, label), (fits or {}).get(label), logx,
+                      color=colour, marker=marker)
         _hlines(ax, hlines)
-        _finish(fig, ax, xlabel=xlabel, ylabel=ylabel, title=title, logx=logx, logy=logy)
+        _finish(ax, xlabel=xlabel, ylabel=ylabel, title=title, logx=logx, logy=logy)
     return fig
 
 
@@ -172,14 +246,11 @@ def curves_plot(
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-
-    with style():
-        fig, ax = plt.subplots()
+    with _figure() as (fig, ax):
         for i, (label, ys) in enumerate(curves.items()):
             ys = _as_array(f"curves[{label!r}]", ys)
-            ax.plot(np.arange(start, start + ys.size), ys, color=PALETTE[i % len(PALETTE)], label=label)
-        _finish(fig, ax, xlabel=xlabel, ylabel=ylabel, title=title, logy=logy)
+            ax.plot(np.arange(start, start + ys.size), ys, color=_look(i)[0], label=label)
+        _finish(ax, xlabel=xlabel, ylabel=ylabel, title=title, logy=logy)
     return fig
 
 
@@ -198,16 +269,13 @@ def histogram_plot(
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-
     vals = _as_array("values", values)
-    with style():
-        fig, ax = plt.subplots()
+    with _figure() as (fig, ax):
         ax.hist(vals, bins=bins, density=True, color=PALETTE[5], edgecolor="white", label="measured")
         if density is not None:
             ax.plot(_as_array("density[0]", density[0]), _as_array("density[1]", density[1]),
                     color=PALETTE[1], label=density_label)
-        _finish(fig, ax, xlabel=xlabel, ylabel="probability density", title=title)
+        _finish(ax, xlabel=xlabel, ylabel="probability density", title=title)
     return fig
 
 
@@ -233,8 +301,6 @@ def image_grid(
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-
     arrays = [_as_array(f"images[{i}]", im) for i, im in enumerate(images)]
     if not arrays:
         raise ValueError("`images` must hold at least one image; got none.")
@@ -246,19 +312,14 @@ def image_grid(
     ncols = ncols or len(arrays)
     nrows = int(np.ceil(len(arrays) / ncols))
     div = list(diverging) if diverging is not None else [False] * len(arrays)
-    with style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.8 * nrows), squeeze=False)
+    with _figure(nrows, ncols, figsize=(2.6 * ncols, 2.8 * nrows), squeeze=False) as (fig, axes):
         for ax in axes.ravel():
             ax.axis("off")
         for ax, arr, title, is_div in zip(axes.ravel(), arrays, titles, div):
             img = arr.reshape(size, size)
-            if is_div:
-                lim = float(np.abs(img).max()) or 1.0
-                ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim)
-            else:
-                ax.imshow(img, cmap="gray_r")
+            lim = float(np.abs(img).max()) or 1.0
+            ax.imshow(img, **(dict(cmap="RdBu_r", vmin=-lim, vmax=lim) if is_div else dict(cmap="gray_r")))
             ax.set_title(title, fontsize=11)
-        fig.tight_layout()
     return fig
 
 
@@ -315,23 +376,16 @@ def band_plot(
     >>> len(fig.axes)
     1
     """
-    import matplotlib.pyplot as plt
-
     xs = _as_array("x", x)
-    if not isinstance(series, Mapping) or not series:
-        raise TypeError(f"`series` must be a non-empty mapping label → 1-D array; got {type(series).__name__}.")
+    _mapping("series", series, "→ 1-D array")
     bands = dict(bands or {})
     unknown = [k for k in bands if k not in series]
     if unknown:
         raise ValueError(f"`bands` must name series that exist ({list(series)}); got {unknown}.")
-    with style():
-        fig, ax = plt.subplots()
+    with _figure() as (fig, ax):
         for i, (label, ys) in enumerate(series.items()):
-            ys = _as_array(f"series[{label!r}]", ys)
-            if ys.shape != xs.shape:
-                raise ValueError(f"`series[{label!r}]` must have shape {xs.shape}; got {ys.shape}.")
-            colour, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
-            where = "post" if step else None
+            ys = _series(label, ys, xs)
+            colour, marker = _look(i)
             if step:
                 ax.step(xs, ys, where="post", color=colour, label=label)
             else:
@@ -343,9 +397,9 @@ def band_plot(
                 if low.shape != xs.shape or high.shape != xs.shape:
                     raise ValueError(f"`bands[{label!r}]` must hold two arrays of shape {xs.shape}; "
                                      f"got {low.shape} and {high.shape}.")
-                ax.fill_between(xs, low, high, color=colour, alpha=0.2, linewidth=0, step=where)
+                ax.fill_between(xs, low, high, color=colour, alpha=0.2, linewidth=0, step="post" if step else None)
         _hlines(ax, hlines)
-        _finish(fig, ax, xlabel=xlabel, ylabel=ylabel, title=title, logx=logx, logy=logy)
+        _finish(ax, xlabel=xlabel, ylabel=ylabel, title=title, logx=logx, logy=logy)
     return fig
 
 
@@ -391,29 +445,20 @@ def paired_scatter_plot(
     >>> len(fig.axes)
     1
     """
-    import matplotlib.pyplot as plt
-
-    if not isinstance(groups, Mapping) or not groups:
-        raise TypeError(f"`groups` must be a non-empty mapping label → (x, y); got {type(groups).__name__}.")
-    pairs = {}
-    for label, pair in groups.items():
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise TypeError(f"`groups[{label!r}]` must be a pair (x values, y values); got {type(pair).__name__}.")
-        xs, ys = _as_array(f"groups[{label!r}][0]", pair[0]), _as_array(f"groups[{label!r}][1]", pair[1])
-        if xs.shape != ys.shape:
-            raise ValueError(f"`groups[{label!r}]` must hold two arrays of one length; got {xs.shape} and {ys.shape}.")
-        pairs[label] = (xs, ys)
-    with style():
-        fig, ax = plt.subplots()
+    _mapping("groups", groups, "→ (x, y)")
+    pairs = {label: _pair("groups", label, pair, "(x values, y values)",
+                          "hold two arrays of one length; got {0.shape} and {1.shape}")
+             for label, pair in groups.items()}
+    with _figure() as (fig, ax):
         for i, (label, (xs, ys)) in enumerate(pairs.items()):
-            ax.scatter(xs, ys, s=18, color=PALETTE[i % len(PALETTE)], marker=MARKERS[i % len(MARKERS)],
-                       alpha=0.75, label=label)
+            colour, marker = _look(i)
+            ax.scatter(xs, ys, s=18, color=colour, marker=marker, alpha=0.75, label=label)
         if diagonal is not None:
             finite = np.concatenate([np.concatenate(p) for p in pairs.values()])
             finite = finite[np.isfinite(finite) & ((finite > 0) if (logx or logy) else True)]
             lo, hi = float(finite.min()), float(finite.max())
             ax.plot([lo, hi], [lo, hi], "--", color="0.35", linewidth=1.3, label=diagonal)
-        _finish(fig, ax, xlabel=xlabel, ylabel=ylabel, title=title, logx=logx, logy=logy)
+        _finish(ax, xlabel=xlabel, ylabel=ylabel, title=title, logx=logx, logy=logy)
     return fig
 
 
@@ -460,49 +505,19 @@ def legend_below_plot(
     >>> len(fig.axes)
     1
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    if not isinstance(curves, Mapping) or not curves:
-        raise TypeError(f"`curves` must be a non-empty mapping label → (x, y); got {type(curves).__name__}.")
-    if isinstance(ncol, bool) or not isinstance(ncol, int) or ncol < 1:
-        raise ValueError(f"`ncol` must be an integer ≥ 1; got {ncol!r}.")
-    pairs = {}
-    for label, xy in curves.items():
-        if not isinstance(xy, (tuple, list)) or len(xy) != 2:
-            raise TypeError(f"`curves[{label!r}]` must be a pair (x, y) of 1-D arrays; got {type(xy).__name__}.")
-        xs, ys = _as_array(f"curves[{label!r}][0]", xy[0]), _as_array(f"curves[{label!r}][1]", xy[1])
-        if xs.shape != ys.shape:
-            raise ValueError(f"`curves[{label!r}]` must hold x and y of one length; got {xs.size} and {ys.size}.")
-        pairs[label] = (xs, ys)
-    entries = len(pairs) + len(hlines or {})
-    rows = -(-entries // ncol)
-    with style():
-        fig, ax = plt.subplots(figsize=(6.4, 3.9 + 0.32 * rows))
+    _mapping("curves", curves, "→ (x, y)")
+    _count("ncol", ncol)
+    pairs = {label: _pair("curves", label, xy, mismatch="hold x and y of one length; got {0.size} and {1.size}")
+             for label, xy in curves.items()}
+    rows = -(-(len(pairs) + len(hlines or {})) // ncol)
+    with _figure(figsize=(6.4, 3.9 + 0.32 * rows)) as (fig, ax):
         for i, (label, (xs, ys)) in enumerate(pairs.items()):
-            kw = dict(color=PALETTE[i % len(PALETTE)], marker=MARKERS[i % len(MARKERS)])
-            kw.update((styles or {}).get(label, {}))
-            ax.plot(xs, ys, label=label, **kw)
+            colour, marker = _look(i)
+            ax.plot(xs, ys, label=label, **{"color": colour, "marker": marker, **(styles or {}).get(label, {})})
         _hlines(ax, hlines)
-        plain = FuncFormatter(lambda v, _: f"{v:g}")
-        if logx:
-            ax.set_xscale("log")
-            xs = sorted({float(v) for xs_, _ in pairs.values() for v in xs_ if np.isfinite(v) and v > 0})
-            if 2 <= len(xs) <= 8:  # few x values: label exactly those
-                ax.set_xticks(xs)
-                ax.xaxis.set_major_formatter(plain)
-                ax.xaxis.set_minor_formatter(NullFormatter())
-        if logy:
-            ax.set_yscale("log")
-            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
-            ax.yaxis.set_major_formatter(plain)
-            ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        if title:
-            ax.set_title(title)
-        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=ncol, fontsize=10)
-        fig.tight_layout()
+        _log_axes(ax, [xs for xs, _ in pairs.values()], logx, logy, most=8, subs=(1.0, 2.0, 3.0, 5.0), always=False)
+        _finish(ax, xlabel=xlabel, ylabel=ylabel, title=title, loc="upper center", bbox_to_anchor=(0.5, -0.17),
+                ncol=ncol, fontsize=10)
     return fig
 
 
@@ -537,20 +552,16 @@ def factor_bar_plot(
     >>> len(fig.axes)
     1
     """
-    import matplotlib.pyplot as plt
-
-    if not isinstance(factors, Mapping) or not factors:
-        raise TypeError(f"`factors` must be a non-empty mapping label → number; got {type(factors).__name__}.")
+    _mapping("factors", factors, "→ number")
     labels = list(factors)
     values = _as_array("factors", [factors[k] for k in labels])
     if not np.all(np.isfinite(values)) or (logx and np.any(values <= 0)):
         raise ValueError(f"`factors` must hold finite{' positive' if logx else ''} numbers; got {values.tolist()}.")
-    with style():
-        # Wide enough for the labels, so that the bars keep most of the width.
-        width = 6.4 + 0.075 * max(len(label) for label in labels)
-        fig, ax = plt.subplots(figsize=(width, 0.55 * len(labels) + 1.4))
+    # Wide enough for the labels, so that the bars keep most of the width.
+    width = 6.4 + 0.075 * max(len(label) for label in labels)
+    with _figure(figsize=(width, 0.55 * len(labels) + 1.4)) as (fig, ax):
         pos = np.arange(len(labels))[::-1]
-        ax.barh(pos, values, color=[PALETTE[i % len(PALETTE)] for i in range(len(labels))], height=0.6)
+        ax.barh(pos, values, color=[_look(i)[0] for i in range(len(labels))], height=0.6)
         for p, v in zip(pos, values):
             ax.text(v, p, f" {v:.3g}", va="center", ha="left", fontsize=10)
         ax.set_yticks(pos)
@@ -564,7 +575,6 @@ def factor_bar_plot(
         ax.set_xlabel(xlabel)
         if title:
             ax.set_title(title)
-        fig.tight_layout()
     return fig
 
 
@@ -575,51 +585,15 @@ __all__ += ["xy_plot", "panels_plot"]
 
 def _draw_curves(ax, curves, *, errors=None, fits=None, hlines=None, logx=False, logy=False,
                  xlabel="", ylabel="", title=None, legend=True, styles=None):
+    """One :func:`xy_plot` panel on ``ax``."""
     for i, (label, xy) in enumerate(curves.items()):
-        if not isinstance(xy, (tuple, list)) or len(xy) != 2:
-            raise TypeError(f"`curves[{label!r}]` must be a pair (x, y) of 1-D arrays; got {type(xy).__name__}.")
-        xs, ys = _as_array(f"curves[{label!r}][0]", xy[0]), _as_array(f"curves[{label!r}][1]", xy[1])
-        if xs.shape != ys.shape:
-            raise ValueError(f"`curves[{label!r}]` must have x and y of the same length; got {xs.size} and {ys.size}.")
-        colour, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
-        style = dict(color=colour, marker=marker, markersize=4 if xs.size > 20 else 6)
-        if styles and label in styles:
-            style.update(styles[label])
-        err = None if not errors or label not in errors else _as_array(f"errors[{label!r}]", errors[label])
-        ax.errorbar(xs, ys, yerr=err, label=label, capsize=3 if err is not None else 0, **style)
-        if fits and label in fits:
-            slope, intercept, *span = fits[label]
-            lo, hi = (span[0], span[1]) if len(span) == 2 else (xs.min(), xs.max())
-            grid = np.geomspace(lo, hi, 50) if logx else np.linspace(lo, hi, 50)
-            ax.plot(grid, np.exp(intercept) * grid**slope, "--", color=style["color"], linewidth=1.3,
-                    label=f"fit: slope {slope:.2f}")
+        xs, ys = _pair("curves", label, xy)
+        colour, marker = _look(i)
+        kw = {"color": colour, "marker": marker, "markersize": 4 if xs.size > 20 else 6, **(styles or {}).get(label, {})}
+        _errorbar(ax, xs, ys, label, _error(errors, label), (fits or {}).get(label), logx, **kw)
     _hlines(ax, hlines)
-    _log_axes(ax, curves, logx, logy)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    if legend:
-        ax.legend(frameon=False, fontsize=9 if len(curves) > 4 else None)
-
-
-def _log_axes(ax, curves, logx, logy):
-    """Log axes with plain-number labels: ticks at the data's x values when there are few of them."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    plain = FuncFormatter(lambda v, _: f"{v:g}")
-    if logx:
-        ax.set_xscale("log")
-        xs = sorted({float(v) for xy in curves.values() for v in np.asarray(xy[0], dtype=float).ravel() if v > 0})
-        if 2 <= len(xs) <= 10:
-            ax.set_xticks(xs)
-        ax.xaxis.set_major_formatter(plain)
-        ax.xaxis.set_minor_formatter(NullFormatter())
-    if logy:
-        ax.set_yscale("log")
-        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_major_formatter(plain)
-        ax.yaxis.set_minor_formatter(NullFormatter())
+    _log_axes(ax, [xy[0] for xy in curves.values()], logx, logy)
+    _finish(ax, xlabel=xlabel, ylabel=ylabel, title=title, legend=legend, fontsize=9 if len(curves) > 4 else None)
 
 
 def xy_plot(
@@ -666,15 +640,10 @@ def xy_plot(
     >>> len(fig.axes)
     1
     """
-    import matplotlib.pyplot as plt
-
-    if not isinstance(curves, Mapping) or not curves:
-        raise TypeError(f"`curves` must be a non-empty mapping label -> (x, y); got {type(curves).__name__}.")
-    with style():
-        fig, ax = plt.subplots()
+    _mapping("curves", curves, "-> (x, y)")
+    with _figure() as (fig, ax):
         _draw_curves(ax, curves, errors=errors, fits=fits, hlines=hlines, logx=logx, logy=logy,
                      xlabel=xlabel, ylabel=ylabel, title=title, styles=styles)
-        fig.tight_layout()
     return fig
 
 
@@ -701,16 +670,12 @@ def panels_plot(panels: Sequence[Mapping], *, ncols: int = 2, panel_size: tuple[
     >>> len(ll.plotting.panels_plot([p, p, p], ncols=2).axes)
     4
     """
-    import matplotlib.pyplot as plt
-
     if isinstance(panels, Mapping) or not isinstance(panels, Sequence) or not panels:
         raise TypeError(f"`panels` must be a non-empty sequence of panel mappings; got {type(panels).__name__}.")
-    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"`ncols` must be an integer ≥ 1; got {ncols!r}.")
+    _count("ncols", ncols)
     ncols = min(ncols, len(panels))
     nrows = int(np.ceil(len(panels) / ncols))
-    with style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows), squeeze=False)
+    with _figure(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows), squeeze=False) as (fig, axes):
         for ax in axes.ravel()[len(panels):]:
             ax.axis("off")
         for ax, panel in zip(axes.ravel(), panels):
@@ -719,6 +684,5 @@ def panels_plot(panels: Sequence[Mapping], *, ncols: int = 2, panel_size: tuple[
                 if key not in panel:
                     raise ValueError(f"`panels` must give every panel `{key}`; got keys {sorted(panel)}.")
             _draw_curves(ax, panel.pop("curves"), **panel)
-        fig.tight_layout()
     return fig
 # ---- end of Part III ----
