@@ -32,12 +32,21 @@ import os
 import random
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import torch
+
+from . import _checks
+from .plotting import MARKERS, PALETTE, _figure, _finish, panels_plot, xy_plot
 
 __all__ = ["explorer", "static_mode", "static_views", "DEFAULT_MAX_VIEWS", "lazy_ball_figure"]
 
 #: Views precomputed for an explorer whose ``draw`` declares no budget of its own.
 DEFAULT_MAX_VIEWS = 16
+
+
+def _generator(seed: Any) -> torch.Generator:
+    """A generator seeded with ``seed``, an integer ≥ 0."""
+    return torch.Generator().manual_seed(_checks.positive_int("seed", seed, minimum=0))
 
 
 def static_mode() -> bool:
@@ -165,6 +174,13 @@ def static_views(sizes: Sequence[int], defaults: Sequence[int], max_views: int =
     return kept, views, "one at a time"
 
 
+def _unwrap(draw: Callable[..., Any]) -> Callable[..., Any]:
+    """The function a (possibly nested) ``functools.partial`` wraps."""
+    while isinstance(draw, functools.partial):
+        draw = draw.func
+    return draw
+
+
 def _label(value: Any) -> str:
     if isinstance(value, float):
         return format(value, "g")
@@ -173,10 +189,7 @@ def _label(value: Any) -> str:
 
 def _summary(draw: Callable[..., Any]) -> str:
     """The first paragraph of the figure function's docstring, on one line (the figure's description)."""
-    inner = draw
-    while isinstance(inner, functools.partial):
-        inner = inner.func
-    doc = (getattr(inner, "__doc__", None) or "").strip()
+    doc = (getattr(_unwrap(draw), "__doc__", None) or "").strip()
     text = " ".join(doc.split("\n\n")[0].split()).replace("``", "")
     if not text:
         return "A figure."
@@ -316,13 +329,7 @@ def _static_explorer(draw: Callable[..., Any], checked: dict[str, tuple[list[Any
     default_fig = figure(views[0])  # drawn first, exactly as the live explorer draws it
     pngs = [_png(default_fig)]
     # The other views leave every global random state as the default view alone left it.
-    py_state = random.getstate()
-    try:
-        import numpy as np
-
-        np_state = np.random.get_state()
-    except ImportError:  # pragma: no cover - numpy comes with matplotlib
-        np, np_state = None, None
+    py_state, np_state = random.getstate(), np.random.get_state()
     with torch.random.fork_rng(devices=[]):
         try:
             for view in views[1:]:
@@ -333,8 +340,7 @@ def _static_explorer(draw: Callable[..., Any], checked: dict[str, tuple[list[Any
                     plt.close(fig)
         finally:
             random.setstate(py_state)
-            if np is not None:
-                np.random.set_state(np_state)
+            np.random.set_state(np_state)
     return default_fig, _static_html(_summary(draw), names, options, defaults, kept, views, mode, pngs)
 
 
@@ -379,16 +385,11 @@ def explorer(draw: Callable[..., Any], *, max_views: int | None = None,
     if not callable(draw):
         raise TypeError(f"`draw` must be a callable returning a figure; got {type(draw).__name__}.")
     checked = _check_controls(controls)
-    if max_views is None:
-        inner = draw
-        while isinstance(inner, functools.partial):
-            inner = inner.func
-        max_views = getattr(inner, "max_views", DEFAULT_MAX_VIEWS)
-    max_views = _check_max_views(max_views)
-
-    from IPython.display import display
+    max_views = _check_max_views(getattr(_unwrap(draw), "max_views", DEFAULT_MAX_VIEWS) if max_views is None
+                                 else max_views)
 
     import matplotlib.pyplot as plt
+    from IPython.display import display
 
     if static_mode():
         fig, page = _static_explorer(draw, checked, max_views)
@@ -435,17 +436,12 @@ def lazy_ball_figure(m: int = 400, C0: float = 10.0, d: int = 100, seed: int = 0
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-
-    from . import _checks
     from .lazy import lazy_radius, linearization, value_bounds
     from .model import TwoLayerReLU
-    from .plotting import PALETTE, style
 
     m, d = _checks.positive_int("m", m), _checks.positive_int("d", d, minimum=2)
     C0 = _checks.number("C0", C0, minimum=0.0)
-    seed = _checks.positive_int("seed", seed, minimum=0)
-    g = torch.Generator().manual_seed(seed)
+    g = _generator(seed)
     net = TwoLayerReLU(d, m, generator=g, dtype=torch.float64)
     ends = torch.nn.functional.normalize(torch.randn(2, d, generator=g, dtype=torch.float64), dim=1)
     angle = torch.linspace(0, 1, 201, dtype=torch.float64)[:, None] * math.acos(float(ends[0] @ ends[1]))
@@ -459,17 +455,13 @@ def lazy_ball_figure(m: int = 400, C0: float = 10.0, d: int = 100, seed: int = 0
         net.W.add_(R * step)
         f_moved, f_lin = net(path), linearization(net, path)
     t = angle[:, 0].numpy()
-    with style():
-        fig, ax = plt.subplots()
+    with _figure() as (fig, ax):
         ax.fill_between(t, lo.numpy(), hi.numpy(), color=PALETTE[5], alpha=0.3, label="range over the lazy ball")
         ax.plot(t, f0.numpy(), color=PALETTE[6], label=r"$f(x; W_0)$")
         ax.plot(t, f_moved.numpy(), color=PALETTE[1], label="f at a random W on the boundary")
         ax.plot(t, f_lin.numpy(), "--", color=PALETTE[2], label="its linearisation")
-        ax.set_xlabel("angle along the path between two unit inputs (radians)")
-        ax.set_ylabel("network output f(x)")
-        ax.set_title(f"d = {d}, m = {m}, C0 = {C0:g}: radius {R:.3f} per neuron")
-        ax.legend(frameon=False, fontsize=9)
-        fig.tight_layout()
+        _finish(ax, xlabel="angle along the path between two unit inputs (radians)", ylabel="network output f(x)",
+                title=f"d = {d}, m = {m}, C0 = {C0:g}: radius {R:.3f} per neuron", fontsize=9)
     return fig
 
 
@@ -491,17 +483,12 @@ def random_linear_figure(d: int = 100, eps: float = 0.05, seed: int = 0):
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-
-    from . import _checks
     from .data import sphere
     from .linear import boundary_distance, random_linear_distance_cdf, random_linear_distance_density
-    from .plotting import PALETTE, style
 
     d = _checks.positive_int("d", d, minimum=2)
     eps = _checks.number("eps", eps, minimum=0.0)
-    seed = _checks.positive_int("seed", seed, minimum=0)
-    g = torch.Generator().manual_seed(seed)
+    g = _generator(seed)
     x, _ = sphere(2000, d, generator=g, dtype=torch.float64)
     w = torch.randn(d, generator=g, dtype=torch.float64)
     dist = boundary_distance(w, x)
@@ -510,8 +497,7 @@ def random_linear_figure(d: int = 100, eps: float = 0.05, seed: int = 0):
     upper = min(1.0, max(1.3 * eps, float(torch.quantile(dist, 0.995))))
     grid = torch.linspace(0.0, upper, 300, dtype=torch.float64)
     bins = torch.linspace(0.0, upper, 41, dtype=torch.float64).numpy()
-    with style():
-        fig, ax = plt.subplots()
+    with _figure() as (fig, ax):
         ax.hist([dist[dist <= eps].numpy(), dist[dist > eps].numpy()], bins=bins, stacked=True, density=True,
                 color=[PALETTE[1], PALETTE[5]], edgecolor="white",
                 label=[r"flipped by a perturbation of norm $\varepsilon$", "robust at this budget"])
@@ -519,11 +505,9 @@ def random_linear_figure(d: int = 100, eps: float = 0.05, seed: int = 0):
                 label="exact density")
         ax.axvline(eps, color="0.3", linestyle="--", linewidth=1.5)
         ax.set_xlim(0.0, upper)
-        ax.set_xlabel(r"distance to the boundary $|w^\top x|/\|w\|$ (inputs of norm 1)")
-        ax.set_ylabel("probability density")
-        ax.set_title(f"d = {d}, ε = {eps:g}: robust accuracy {measured:.3f} (exact {exact:.3f})")
-        ax.legend(frameon=False, fontsize=10)
-        fig.tight_layout()
+        _finish(ax, xlabel=r"distance to the boundary $|w^\top x|/\|w\|$ (inputs of norm 1)",
+                ylabel="probability density",
+                title=f"d = {d}, ε = {eps:g}: robust accuracy {measured:.3f} (exact {exact:.3f})", fontsize=10)
     return fig
 
 
@@ -541,20 +525,15 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-
-    from . import _checks
     from .attacks import flip_distance
     from .data import sphere
     from .estimation import _betainc_inverse
     from .linear import random_linear_distance_density
     from .model import TwoLayerReLU, input_gradient
-    from .plotting import PALETTE, style
 
     d = _checks.positive_int("d", d, minimum=2)
     m = _checks.positive_int("m", m)
-    seed = _checks.positive_int("seed", seed, minimum=0)
-    g = torch.Generator().manual_seed(seed)
+    g = _generator(seed)
     root_d = math.sqrt(d)
     nets, xs, dists, nonzero = [], [], [], []
     for _ in range(20):
@@ -580,16 +559,15 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
         tau = torch.linspace(0.0, 3.0, 301, dtype=torch.float64)
         path = x[:, None, :] + (tau / root_d)[None, :, None] * u[:, None, :]
         along = torch.sign(f0)[:, None] * net(path.reshape(-1, d)).reshape(5, -1)
-    with style():
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.3))
+    with _figure(1, 2, figsize=(11.5, 4.3)) as (fig, (ax1, ax2)):
         for i in range(5):
             colour = PALETTE[i % len(PALETTE)]
             ax1.plot(tau.numpy(), along[i].numpy(), color=colour)
             ax1.plot(tau.numpy(), (f0[i].abs() - tau / root_d * gnorm[i]).numpy(), "--", color=colour, linewidth=1.2)
         ax1.axhline(0.0, color="0.3", linewidth=1.0)
         ax1.set_ylim(-1.5, float(f0.abs().max()) * 1.15 + 0.05)
-        ax1.set_xlabel(r"distance along the ray $\times\sqrt{d}$ (inputs of norm 1)")
-        ax1.set_ylabel(r"$\mathrm{sign}\,f(x)\cdot f(x + t u)$")
+        _finish(ax1, xlabel=r"distance along the ray $\times\sqrt{d}$ (inputs of norm 1)",
+                ylabel=r"$\mathrm{sign}\,f(x)\cdot f(x + t u)$", legend=False)
         ax1.set_title("f along the gradient ray (dashed: linear)", fontsize=12)
         upper = min(6.0, max(3.5, float(finite.max()))) if finite.numel() else 3.5
         bins = torch.linspace(0.0, upper, 36).numpy()
@@ -598,17 +576,15 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
         grid = torch.linspace(0.0, upper, 300, dtype=torch.float64)
         ax2.plot(grid.numpy(), (random_linear_distance_density(grid / root_d, d) / root_d).numpy(),
                  color=PALETTE[1], label="random linear classifier (chapter 2)")
-        ax2.set_xlabel(r"flip distance $t^\star\sqrt{d}$ (inputs of norm 1)")
-        ax2.set_ylabel("probability density")
         title = f"median {float(finite.median()):.2f} (linear law {limit_median:.2f})" if finite.numel() else "no flips"
         if never > 0:
             title += f"; {100 * never:.0f}% never flip"
         if zero > 0:
             title += f"; f = 0 at {100 * zero:.0f}%"
         ax2.set_title(title, fontsize=12)
-        ax2.legend(frameon=False, fontsize=10)
+        _finish(ax2, xlabel=r"flip distance $t^\star\sqrt{d}$ (inputs of norm 1)", ylabel="probability density",
+                fontsize=10)
         fig.suptitle(f"random networks, d = {d}, m = {m}", fontsize=13)
-        fig.tight_layout()
     return fig
 
 
@@ -631,17 +607,12 @@ def gradient_difference_figure(d: int = 400, m: int = 2000, c: float = 4.0, seed
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-
-    from . import _checks
     from .lemmas import gradient_difference, gradient_difference_moments, gradient_difference_search
     from .model import TwoLayerReLU, input_gradient
-    from .plotting import MARKERS, PALETTE, style
 
     d, m = _checks.positive_int("d", d, minimum=2), _checks.positive_int("m", m)
     c = _checks.number("c", c, minimum=0.0, strict=True)
-    seed = _checks.positive_int("seed", seed, minimum=0)
-    gen = torch.Generator().manual_seed(seed)
+    gen = _generator(seed)
     net = TwoLayerReLU(d, m, generator=gen)
     n = 16
     x = torch.nn.functional.normalize(torch.randn(n, d, generator=gen), dim=1)
@@ -663,21 +634,19 @@ def gradient_difference_figure(d: int = 400, m: int = 2000, c: float = 4.0, seed
         _, best = gradient_difference_search(net, x[:8], t, restarts=4, steps=30, generator=gen)
         search.append(float((best / gnorm[:8]).mean()))
     scale = math.sqrt(d)
-    with style():
-        fig, ax = plt.subplots()
+    with _figure() as (fig, ax):
         ax.plot([t * scale for t in ts], attack, color=PALETTE[0], marker=MARKERS[0], label="attack direction")
         ax.plot([t * scale for t in ts], rand, color=PALETTE[1], marker=MARKERS[1], label="random direction")
         ax.plot([t * scale for t in ts], pred, "--", color=PALETTE[2], label=r"lemma: $\sqrt{2\theta/\pi}$")
         ax.plot([t * scale for t in search_t], search, linestyle="none", color=PALETTE[3], marker=MARKERS[3],
                 markersize=9, label="worst direction found")
         ax.axhline(0.5, color="0.35", linestyle=":", linewidth=1.5, label="1/2 (flip lemma)")
-        ax.set_xlabel(r"displacement length $\|u\|\sqrt{d}$ (unit inputs)")
-        ax.set_ylabel(r"$\|\nabla f(x+u) - \nabla f(x)\| \,/\, \|\nabla f(x)\|$")
-        ax.set_title(f"random network, d = {d}, m = {m}")
         ax.set_ylim(bottom=0)
-        ax.legend(frameon=False, fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2)
+        _finish(ax, xlabel=r"displacement length $\|u\|\sqrt{d}$ (unit inputs)",
+                ylabel=r"$\|\nabla f(x+u) - \nabla f(x)\| \,/\, \|\nabla f(x)\|$",
+                title=f"random network, d = {d}, m = {m}", fontsize=10, loc="upper center",
+                bbox_to_anchor=(0.5, -0.17), ncol=2)
         fig.set_size_inches(6.4, 4.9)
-        fig.tight_layout()
     return fig
 
 
@@ -696,20 +665,15 @@ def flip_fraction_figure(d: int = 400, m: int = 1000, C0: float = 40.0, seed: in
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-
-    from . import _checks
     from .data import sphere
     from .lemmas import flip_fraction
     from .metrics import accuracy
     from .model import TwoLayerReLU
-    from .plotting import PALETTE, style
     from .train import train
 
     d, m = _checks.positive_int("d", d, minimum=2), _checks.positive_int("m", m)
     C0 = _checks.number("C0", C0, minimum=0.0)
-    seed = _checks.positive_int("seed", seed, minimum=0)
-    gen = torch.Generator().manual_seed(seed)
+    gen = _generator(seed)
     x, y = sphere(200, d, generator=gen, labels="linear")
     net = TwoLayerReLU(d, m, generator=gen)
     train(net, x, y, lr=100.0, epochs=40, C0=C0, progress=False)
@@ -718,16 +682,13 @@ def flip_fraction_figure(d: int = 400, m: int = 1000, C0: float = 40.0, seed: in
     with torch.no_grad():
         f = net(x).abs()
     linear = (f[None, :] < grid[:, None]).double().mean(dim=1)
-    with style():
-        fig, ax = plt.subplots()
+    with _figure() as (fig, ax):
         ax.plot(grid.numpy(), measured.numpy(), color=PALETTE[0], label="flipped by the step (exact)")
         ax.plot(grid.numpy(), linear.numpy(), "--", color=PALETTE[1], label=r"first order: $P(|f(x)| < C_2)$")
-        ax.set_xlabel(r"step constant $C_2$ (step length $C_2/\|\nabla f\|$)")
-        ax.set_ylabel("fraction of points flipped")
-        ax.set_title(f"d = {d}, m = {m}, C0 = {C0:g}: training accuracy {accuracy(net, x, y):.2f}")
         ax.set_ylim(-0.02, 1.02)
-        ax.legend(frameon=False, fontsize=10, loc="lower right")
-        fig.tight_layout()
+        _finish(ax, xlabel=r"step constant $C_2$ (step length $C_2/\|\nabla f\|$)", ylabel="fraction of points flipped",
+                title=f"d = {d}, m = {m}, C0 = {C0:g}: training accuracy {accuracy(net, x, y):.2f}", fontsize=10,
+                loc="lower right")
     return fig
 
 
@@ -756,12 +717,8 @@ def width_window_figure(k: float = 1.0, C4: float = 1.0, C_low: float = 1.0):
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-    import numpy as np
 
-    from . import _checks
     from .lemmas import window_threshold
-    from .plotting import PALETTE, style
 
     k = _checks.number("k", k, minimum=0.0, strict=True)
     C4 = _checks.number("C4", C4, minimum=0.0, strict=True)
@@ -771,8 +728,7 @@ def width_window_figure(k: float = 1.0, C4: float = 1.0, C_low: float = 1.0):
     d = 10.0**log_d
     log_up = np.log10(C4) + d**0.24 / np.log(10.0)
     log_low = np.log10(C_low) + k * log_d
-    with style():
-        fig, ax = plt.subplots()
+    with _figure() as (fig, ax):
         ax.plot(log_d, log_up, color=PALETTE[0], label=r"upper end $C_4\,e^{d^{0.24}}$")
         ax.plot(log_d, log_low, color=PALETTE[1], label=rf"illustrative lower end $C_{{low}}\,d^{{{k:g}}}$")
         ax.fill_between(log_d, log_low, log_up, where=log_up >= log_low, color=PALETTE[2], alpha=0.25,
@@ -782,11 +738,8 @@ def width_window_figure(k: float = 1.0, C4: float = 1.0, C_low: float = 1.0):
             ax.axvline(np.log10(d_star), color=PALETTE[3], linestyle="--", linewidth=1.5,
                        label=f"open for all d beyond {d_star:.3g}")
         ax.set_ylim(0.0, max(float(log_low.max()), 12.0))
-        ax.set_xlabel(r"input dimension $\log_{10} d$")
-        ax.set_ylabel(r"width $\log_{10} m$ (neurons)")
-        ax.set_title(f"k = {k:g}, C4 = {C4:g}, C_low = {C_low:g}")
-        ax.legend(frameon=False, fontsize=9, loc="upper left")
-        fig.tight_layout()
+        _finish(ax, xlabel=r"input dimension $\log_{10} d$", ylabel=r"width $\log_{10} m$ (neurons)",
+                title=f"k = {k:g}, C4 = {C4:g}, C_low = {C_low:g}", fontsize=9, loc="upper left")
     return fig
 
 
@@ -802,36 +755,28 @@ def value_bound_figure(m: int = 256, C0: float = 10.0, gamma: float = 0.05, seed
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-
-    from . import _checks
     from .lemmas import sample_value_range, value_bound, value_bound_sharp
-    from .plotting import PALETTE, style
 
     m = _checks.positive_int("m", m)
     C0 = _checks.number("C0", C0, minimum=0.0)
     gamma = _checks.number("gamma", gamma, minimum=0.0, strict=True)
     if gamma >= 1:
         raise ValueError(f"`gamma` must be a number in (0, 1); got {gamma!r}.")
-    seed = _checks.positive_int("seed", seed, minimum=0)
-    worst = sample_value_range(m, C0, 4000, generator=torch.Generator().manual_seed(seed)).sup_abs
+    worst = sample_value_range(m, C0, 4000, generator=_generator(seed)).sup_abs
     paper, sharp = value_bound(gamma, C0), value_bound_sharp(gamma, C0, m)
     quantile = float(torch.quantile(worst, 1.0 - gamma))
     failed = float((worst > sharp).to(torch.float64).mean())
-    with style():
-        fig, ax = plt.subplots()
+    with _figure() as (fig, ax):
         bins = torch.linspace(0.0, paper * 1.08, 61).numpy()
         ax.hist(worst.numpy(), bins=bins, density=True, color=PALETTE[5], label="worst case, one per network")
         ax.axvline(quantile, color=PALETTE[6], linestyle=":", linewidth=2, label=f"(1 − γ)-quantile {quantile:.2f}")
         ax.axvline(sharp, color=PALETTE[2], linestyle="--", linewidth=2, label=f"book's bound {sharp:.2f}")
         ax.axvline(paper, color=PALETTE[1], linewidth=2, label=f"paper's bound {paper:.2f}")
         ax.set_xlim(0.0, paper * 1.08)
-        ax.set_xlabel(r"largest $|f(x;W)|$ over the lazy ball ($\|x\| = 1$)")
-        ax.set_ylabel("probability density")
         ax.set_title(f"m = {m}, C0 = {C0:g}, γ = {gamma:g}: book's bound exceeded by {100 * failed:.2f}%",
                      fontsize=11)
-        ax.legend(frameon=False, fontsize=9)
-        fig.tight_layout()
+        _finish(ax, xlabel=r"largest $|f(x;W)|$ over the lazy ball ($\|x\| = 1$)", ylabel="probability density",
+                fontsize=9)
     return fig
 
 
@@ -847,19 +792,14 @@ def gradient_norm_figure(d: int = 196, m: int = 1000, seed: int = 0):
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-
-    from . import _checks
     from .data import sphere
     from .lazy import lazy_radius
     from .lemmas import gradient_norm_search
     from .model import TwoLayerReLU, input_gradient
-    from .plotting import MARKERS, PALETTE, style
 
     d = _checks.positive_int("d", d, minimum=2)
     m = _checks.positive_int("m", m)
-    seed = _checks.positive_int("seed", seed, minimum=0)
-    g = torch.Generator().manual_seed(seed)
+    g = _generator(seed)
     net = TwoLayerReLU(d, m, generator=g, dtype=torch.float64)
     x, _ = sphere(4, d, generator=g, dtype=torch.float64)
     C0s = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]
@@ -873,8 +813,7 @@ def gradient_norm_figure(d: int = 196, m: int = 1000, seed: int = 0):
         rows["certified min"].append(float(lo.certificate.mean()))
         rows["found max"].append(float(hi.norm.mean()))
         rows["certified max"].append(float(hi.certificate.mean()))
-    with style():
-        fig, ax = plt.subplots()
+    with _figure() as (fig, ax):
         ax.fill_between(C0s, rows["found min"], rows["found max"], color=PALETTE[5], alpha=0.3,
                         label="range found in the ball")
         for i, key in enumerate(rows):
@@ -884,11 +823,8 @@ def gradient_norm_figure(d: int = 196, m: int = 1000, seed: int = 0):
         ax.axhline(math.sqrt(d / 2), color="0.4", linestyle=":", linewidth=1.5, label=r"$\sqrt{d/2}$")
         ax.set_xscale("log", base=2)
         ax.set_ylim(0.0, min(max(rows["certified max"]), 3.0 * max(rows["found max"])) * 1.05)
-        ax.set_xlabel(r"lazy-ball constant $C_0$ (radius $C_0/\sqrt{m}$)")
-        ax.set_ylabel(r"$\|\nabla_x f(x;W)\|$ (mean over 4 inputs)")
-        ax.set_title(f"d = {d}, m = {m}")
-        ax.legend(frameon=False, fontsize=8, ncol=2)
-        fig.tight_layout()
+        _finish(ax, xlabel=r"lazy-ball constant $C_0$ (radius $C_0/\sqrt{m}$)",
+                ylabel=r"$\|\nabla_x f(x;W)\|$ (mean over 4 inputs)", title=f"d = {d}, m = {m}", fontsize=8, ncol=2)
     return fig
 
 
@@ -922,9 +858,7 @@ def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "fl
     -------
     matplotlib.figure.Figure
     """
-    from . import _checks
     from .metrics import power_law_fit
-    from .plotting import panels_plot
     from .reproduce import SCALED_EPS, Results
 
     if not isinstance(results, Results) or results.name != "scaling":
@@ -979,8 +913,6 @@ def transition_figure(results, eps: float = 0.2, normalise: bool = False, attack
     """
     import math
 
-    from . import _checks
-    from .plotting import xy_plot
     from .reproduce import Results
 
     if not isinstance(results, Results) or results.name not in ("advtrain", "radius"):
@@ -1027,7 +959,6 @@ def attack_gap_figure(results, eps: float = 0.2):
     """
     import math
 
-    from .plotting import PALETTE, xy_plot
     from .reproduce import Results
 
     if not isinstance(results, Results) or results.name not in ("advtrain", "radius"):
