@@ -72,28 +72,50 @@ def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tenso
 
 
 def _ray_pieces(W: torch.Tensor, coef: torch.Tensor, z: torch.Tensor, f0: torch.Tensor, u: torch.Tensor):
-    """The linear pieces of t ↦ f(x + t·u) for unit rows u (z = x Wᵀ, f0 = f(x)): the sorted breakpoints
-    (padded pieces repeat the last one), the largest one, the start of each piece, the slopes before and
-    after each breakpoint and f there. W (m, d) or (K, m, d), coef = α·a. Shared by :func:`flip_distance`
-    and the ray functions of ``lazylib.random_networks``."""
+    """The linear pieces of t ↦ f(x + t·u) for unit rows u (z = x Wᵀ, f0 = f(x)), walked by :func:`_walk`:
+    the sorted breakpoints, the largest one, the start of each piece, the slopes before and after each
+    breakpoint and f there. W (m, d) or (K, m, d), coef = α·a. Shared by :func:`flip_distance` and the ray
+    functions of ``lazylib.random_networks`` and ``lazylib.lemmas.theorem``."""
     c = u @ W.mT
     # Right-derivative at t = 0: a neuron exactly at its kink counts as active if it is switching on.
     active0 = (z > 0) | ((z == 0) & (c > 0))
     s0 = _readout(active0.to(u.dtype) * c, coef)
+    # Every breakpoint raises the slope by a_s|c_s| (a neuron switching on with c_s > 0, or off with c_s < 0).
+    *pieces, _ = _walk(z, c, s0, f0, coef.unsqueeze(-2) * c.abs())
+    return tuple(pieces)
+
+
+def _walk(z: torch.Tensor, c: torch.Tensor, s0: torch.Tensor, f0: torch.Tensor, slope_change: torch.Tensor,
+          value_jump: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None):
+    """Walk a piecewise-linear function of t ≥ 0 along its sorted breakpoints t_s = −z_s/c_s > 0.
+
+    f0 and s0 are the value and slope just after t = 0; at t_s the slope changes by ``slope_change``[s]
+    and, when ``value_jump`` = (k, z', c') is given, the value jumps by k_s·(z'_s + t_s·c'_s) (a neuron of
+    the linearised model entering or leaving with its current weights). All of shape (…, m) but f0, s0 (…).
+    Returns the sorted breakpoints (padded pieces repeat the last one), the largest one (…, 1), the start
+    of each piece, the slopes before and after each breakpoint, the value just before each breakpoint and
+    the jumps there (None without ``value_jump``).
+    """
     # Breakpoints t_s = −z_s/c_s > 0; the others (t_s ≤ 0, or c_s = 0 giving ±inf or nan) become +inf.
     tau = -z / c
     tau = tau.masked_fill_(~(tau > 0), float("inf"))
     tau, order = torch.sort(tau, dim=-1)
     finite = tau < float("inf")
-    # Every breakpoint raises the slope by a_s|c_s| (a neuron switching on with c_s > 0, or off with c_s < 0).
-    jump = (coef.unsqueeze(-2) * c.abs()).gather(-1, order).masked_fill_(~finite, 0.0)
+    dslope = slope_change.expand_as(z).gather(-1, order).masked_fill_(~finite, 0.0)
+    jump = None
+    if value_jump is not None:
+        k, zj, cj = (v.expand_as(z).gather(-1, order) for v in value_jump)
+        jump = (k * (zj + tau.nan_to_num(posinf=0.0) * cj)).masked_fill_(~finite, 0.0)
     tau_max = torch.where(finite, tau, torch.zeros_like(tau)).amax(dim=-1, keepdim=True)
-    tau = torch.where(finite, tau, tau_max)  # padded pieces have length 0
+    tau = torch.where(finite, tau, tau_max)  # padded pieces have length 0 (and no jump)
     start = torch.cat([torch.zeros_like(tau[..., :1]), tau[..., :-1]], dim=-1)
-    slope_after = s0[..., None] + torch.cumsum(jump, dim=-1)
+    slope_after = s0[..., None] + torch.cumsum(dslope, dim=-1)
     slope_before = torch.cat([s0[..., None], slope_after[..., :-1]], dim=-1)
-    value_at = f0[..., None] + torch.cumsum(slope_before * (tau - start), dim=-1)  # f at each breakpoint
-    return tau, tau_max, start, slope_before, slope_after, value_at
+    rise = slope_before * (tau - start)
+    if jump is not None:  # the jumps at the earlier breakpoints
+        rise = rise + torch.cat([torch.zeros_like(jump[..., :1]), jump[..., :-1]], dim=-1)
+    value_at = f0[..., None] + torch.cumsum(rise, dim=-1)  # f just before each breakpoint
+    return tau, tau_max, start, slope_before, slope_after, value_at, jump
 
 
 def _flip(W: torch.Tensor, coef: torch.Tensor, x: torch.Tensor, direction: torch.Tensor | None,

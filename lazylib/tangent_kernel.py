@@ -25,6 +25,7 @@ import math
 import torch
 
 from . import _checks
+from .attacks import _walk
 from .model import TwoLayerReLU
 
 __all__ = ["tangent_kernel", "limit_kernel", "min_norm_interpolant", "linearized_flip_distance"]
@@ -240,19 +241,9 @@ def linearized_flip_distance(
         on = on0 | ((z0 == 0) & (c0 > 0))
         start_value = (on.to(x.dtype) * z) @ coef
         start_slope = (on.to(x.dtype) * c) @ coef
-        tau = (-z0 / c0).masked_fill_(~(-z0 / c0 > 0), float("inf"))
-        tau, order = torch.sort(tau, dim=1)
-        finite = tau < float("inf")
-        sign = torch.sign(c0).gather(1, order)  # +1: the neuron switches on, −1: off
-        k = coef.expand_as(z).gather(1, order)
-        jump = (sign * k * (z.gather(1, order) + tau.nan_to_num(posinf=0.0) * c.gather(1, order))).masked_fill_(~finite, 0.0)
-        dslope = (sign * k * c.gather(1, order)).masked_fill_(~finite, 0.0)
-        last = torch.where(finite, tau, torch.zeros_like(tau)).amax(dim=1, keepdim=True)
-        tau = torch.where(finite, tau, last)  # padded pieces have length 0 and no jump
-        prev = torch.cat([torch.zeros_like(tau[:, :1]), tau[:, :-1]], dim=1)
-        slope_after = start_slope[:, None] + torch.cumsum(dslope, dim=1)
-        slope_before = torch.cat([start_slope[:, None], slope_after[:, :-1]], dim=1)
-        before = start_value[:, None] + torch.cumsum(slope_before * (tau - prev) + torch.cat([torch.zeros_like(jump[:, :1]), jump[:, :-1]], dim=1), dim=1)
+        # Neuron s switches at its W₀ breakpoint (on if c0 > 0, off if c0 < 0), with its current weights.
+        k = torch.sign(c0) * coef
+        tau, last, prev, slope_before, slope_after, before, jump = _walk(z0, c0, start_slope, start_value, k * c, (k, z, c))
         after = before + jump
         piece_start = torch.cat([start_value[:, None], after[:, :-1]], dim=1)
         s = sgn0[:, None]

@@ -431,3 +431,44 @@ def test_attacks_leave_inputs_and_model_unchanged(net64, xy64):
     for before, now in zip(snap, (x, y, net64.W.detach(), net64.W0, net64.a)):
         assert torch.equal(before, now)
     assert net64.W.grad is None
+
+
+def _reference_ray_pieces(W, coef, z, f0, u):
+    # The walk of flip_distance written out on its own, as it stood before it was shared with the
+    # linearised model's walk (tangent_kernel.linearized_flip_distance): the shared walk must equal it bitwise.
+    c = u @ W.mT
+    active0 = (z > 0) | ((z == 0) & (c > 0))
+    s0 = (active0.to(u.dtype) * c) @ coef if coef.ndim == 1 else (active0.to(u.dtype) * c * coef.unsqueeze(-2)).sum(-1)
+    tau = -z / c
+    tau = tau.masked_fill_(~(tau > 0), float("inf"))
+    tau, order = torch.sort(tau, dim=-1)
+    finite = tau < float("inf")
+    jump = (coef.unsqueeze(-2) * c.abs()).gather(-1, order).masked_fill_(~finite, 0.0)
+    tau_max = torch.where(finite, tau, torch.zeros_like(tau)).amax(dim=-1, keepdim=True)
+    tau = torch.where(finite, tau, tau_max)
+    start = torch.cat([torch.zeros_like(tau[..., :1]), tau[..., :-1]], dim=-1)
+    slope_after = s0[..., None] + torch.cumsum(jump, dim=-1)
+    slope_before = torch.cat([s0[..., None], slope_after[..., :-1]], dim=-1)
+    value_at = f0[..., None] + torch.cumsum(slope_before * (tau - start), dim=-1)
+    return tau, tau_max, start, slope_before, slope_after, value_at
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("m", [1, 7, 300])
+def test_shared_ray_walk_is_bitwise_the_flip_distance_walk(dtype, m):
+    from lazylib.attacks import _ray_pieces
+
+    g = torch.Generator().manual_seed(m)
+    for K in (None, 3):
+        W = torch.randn(*(() if K is None else (K,)), m, 6, generator=g, dtype=dtype)
+        coef = (torch.randint(0, 2, (*W.shape[:-2], m), generator=g) * 2 - 1).to(dtype) / m**0.5
+        x = torch.randn(*W.shape[:-2], 40, 6, generator=g, dtype=dtype)
+        u = torch.nn.functional.normalize(torch.randn(x.shape, generator=g, dtype=dtype), dim=-1)
+        z = x @ W.mT
+        z[..., 0, 0] = 0.0  # a neuron exactly at its kink
+        f0 = (torch.relu(z) @ coef) if K is None else (torch.relu(z) * coef.unsqueeze(-2)).sum(-1)
+        got = _ray_pieces(W, coef, z.clone(), f0, u)
+        want = _reference_ray_pieces(W, coef, z.clone(), f0, u)
+        assert len(got) == len(want)
+        for a, b in zip(got, want):
+            assert torch.equal(a, b)

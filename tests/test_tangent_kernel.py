@@ -166,3 +166,31 @@ def test_bad_inputs():
         tk.linearized_flip_distance(net, _x(2, 8, dtype=torch.float32))
     with pytest.raises(ValueError, match="`direction` must have shape"):
         tk.linearized_flip_distance(net, _x(2, 8), _x(3, 8))
+
+
+def test_linearized_walk_values_match_the_linearised_model_at_its_breakpoints():
+    # The walk shared with flip_distance, given the value jumps of the linearised model: just before and
+    # just after every breakpoint its values are those of ll.linearization on the ray.
+    from lazylib.attacks import _walk
+
+    net = ll.TwoLayerReLU(8, 40, generator=torch.Generator().manual_seed(0), dtype=F64)
+    with torch.no_grad():
+        net.W.add_(0.2 * torch.randn(40, 8, generator=torch.Generator().manual_seed(1), dtype=F64))
+    x = torch.randn(5, 8, generator=torch.Generator().manual_seed(2), dtype=F64)
+    u = torch.nn.functional.normalize(torch.randn(5, 8, generator=torch.Generator().manual_seed(3), dtype=F64), dim=1)
+    coef = (net.a * net.output_scale).detach()
+    W, W0 = net.W.detach(), net.W0
+    z0, z, c0, c = x @ W0.T, x @ W.T, u @ W0.T, u @ W.T
+    on = (z0 > 0) | ((z0 == 0) & (c0 > 0))
+    k = torch.sign(c0) * coef
+    tau, _, start, slope_before, slope_after, before, jump = _walk(
+        z0, c0, (on.to(F64) * c) @ coef, (on.to(F64) * z) @ coef, k * c, (k, z, c))
+    assert torch.equal(start[:, 1:], tau[:, :-1])
+    h = 1e-7
+    for i in range(5):
+        real = tau[i] > start[i]  # the padded pieces repeat the last breakpoint
+        left = ll.linearization(net, x[i] + (tau[i][real] - h)[:, None] * u[i])
+        right = ll.linearization(net, x[i] + (tau[i][real] + h)[:, None] * u[i])
+        assert torch.allclose(left, before[i][real], atol=1e-5)
+        assert torch.allclose(right, (before + jump)[i][real], atol=1e-5)
+        assert torch.allclose(slope_after[i][:-1], slope_before[i][1:])
