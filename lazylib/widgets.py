@@ -839,6 +839,17 @@ _SCALING_QUANTITIES = {
 }
 
 
+def _results(results, names: tuple[str, ...], eps: float | None = None) -> None:
+    """TypeError unless ``results`` are the saved Results of one of ``names``; ValueError unless ``eps`` is saved."""
+    from .reproduce import Results
+
+    if not isinstance(results, Results) or results.name not in names:
+        raise TypeError(f"`results` must be the Results of the {' or '.join(map(repr, names))} experiment; got "
+                        f"{type(results).__name__}.")
+    if eps is not None and not any(math.isclose(float(eps), e) for e in results.values("eps")):
+        raise ValueError(f"`eps` must be one of the saved budgets {results.values('eps')}; got {eps!r}.")
+
+
 def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "flip distance"):
     """The ``scaling`` experiment at one width and one C₀: a quantity against d, and the robust accuracy.
 
@@ -859,11 +870,9 @@ def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "fl
     matplotlib.figure.Figure
     """
     from .metrics import power_law_fit
-    from .reproduce import SCALED_EPS, Results
+    from .reproduce import SCALED_EPS
 
-    if not isinstance(results, Results) or results.name != "scaling":
-        raise TypeError("`results` must be the Results of the 'scaling' experiment; got "
-                        f"{type(results).__name__}.")
+    _results(results, ("scaling",))
     quantity = _checks.choice("quantity", quantity, tuple(_SCALING_QUANTITIES))
     if m not in results.values("m"):
         raise ValueError(f"`m` must be one of the saved widths {results.values('m')}; got {m!r}.")
@@ -911,19 +920,11 @@ def transition_figure(results, eps: float = 0.2, normalise: bool = False, attack
     -------
     matplotlib.figure.Figure
     """
-    import math
-
-    from .reproduce import Results
-
-    if not isinstance(results, Results) or results.name not in ("advtrain", "radius"):
-        raise TypeError("`results` must be the Results of the 'advtrain' or 'radius' experiment; got "
-                        f"{type(results).__name__}.")
+    _results(results, ("advtrain", "radius"))
     if not isinstance(normalise, bool):
         raise TypeError(f"`normalise` must be True or False; got {normalise!r}.")
     attack = _checks.choice("attack", attack, ("pgd", "single_step"))
-    eps_values = results.values("eps")
-    if not any(math.isclose(float(eps), e) for e in eps_values):
-        raise ValueError(f"`eps` must be one of the saved budgets {eps_values}; got {eps!r}.")
+    _results(results, ("advtrain", "radius"), eps)
     value = f"robust_accuracy_{attack}"
     curves, errors = {}, {}
     for d in results.values("d"):
@@ -957,16 +958,7 @@ def attack_gap_figure(results, eps: float = 0.2):
     -------
     matplotlib.figure.Figure
     """
-    import math
-
-    from .reproduce import Results
-
-    if not isinstance(results, Results) or results.name not in ("advtrain", "radius"):
-        raise TypeError("`results` must be the Results of the 'advtrain' or 'radius' experiment; got "
-                        f"{type(results).__name__}.")
-    eps_values = results.values("eps")
-    if not any(math.isclose(float(eps), e) for e in eps_values):
-        raise ValueError(f"`eps` must be one of the saved budgets {eps_values}; got {eps!r}.")
+    _results(results, ("advtrain", "radius"), eps)
     curves, styles = {}, {}
     for i, d in enumerate(results.values("d")):
         for attack, dash in (("pgd", "-"), ("single_step", "--")):
@@ -981,11 +973,10 @@ def attack_gap_figure(results, eps: float = 0.2):
 # Views precomputed for each figure function's explorer on the static page (see ``static_views``):
 # every combination where the figures are quick and small enough (under about 3 MB of images per
 # page), one control at a time elsewhere; the chapters' execution budget (90 s) bounds the slow ones.
-for _draw in (random_linear_figure,):
-    _draw.max_views = 36
 for _draw in (random_network_figure, lazy_ball_figure, flip_fraction_figure, width_window_figure,
               value_bound_figure, scaling_figure, transition_figure, attack_gap_figure):
     _draw.max_views = DEFAULT_MAX_VIEWS
+del _draw
+random_linear_figure.max_views = 36
 gradient_norm_figure.max_views = 3  # each view runs two gradient searches per C0
 gradient_difference_figure.max_views = 4  # chapter 8 spends most of its budget on its own computations
-del _draw
