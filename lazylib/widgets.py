@@ -36,7 +36,17 @@ import numpy as np
 import torch
 
 from . import _checks
+from .attacks import flip_distance
+from .data import sphere
+from .estimation import _betainc_inverse
+from .lazy import lazy_radius, linearization, value_bounds
+from .lemmas import (flip_fraction, gradient_difference, gradient_difference_moments, gradient_difference_search,
+                     gradient_norm_search, sample_value_range, value_bound, value_bound_sharp, window_threshold)
+from .linear import boundary_distance, random_linear_distance_cdf, random_linear_distance_density
+from .metrics import accuracy, power_law_fit
+from .model import TwoLayerReLU, input_gradient
 from .plotting import MARKERS, PALETTE, _figure, _finish, panels_plot, xy_plot
+from .train import train
 
 __all__ = ["explorer", "static_mode", "static_views", "DEFAULT_MAX_VIEWS", "lazy_ball_figure"]
 
@@ -436,9 +446,6 @@ def lazy_ball_figure(m: int = 400, C0: float = 10.0, d: int = 100, seed: int = 0
     -------
     matplotlib.figure.Figure
     """
-    from .lazy import lazy_radius, linearization, value_bounds
-    from .model import TwoLayerReLU
-
     m, d = _checks.positive_int("m", m), _checks.positive_int("d", d, minimum=2)
     C0 = _checks.number("C0", C0, minimum=0.0)
     g = _generator(seed)
@@ -483,9 +490,6 @@ def random_linear_figure(d: int = 100, eps: float = 0.05, seed: int = 0):
     -------
     matplotlib.figure.Figure
     """
-    from .data import sphere
-    from .linear import boundary_distance, random_linear_distance_cdf, random_linear_distance_density
-
     d = _checks.positive_int("d", d, minimum=2)
     eps = _checks.number("eps", eps, minimum=0.0)
     g = _generator(seed)
@@ -525,12 +529,6 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
     -------
     matplotlib.figure.Figure
     """
-    from .attacks import flip_distance
-    from .data import sphere
-    from .estimation import _betainc_inverse
-    from .linear import random_linear_distance_density
-    from .model import TwoLayerReLU, input_gradient
-
     d = _checks.positive_int("d", d, minimum=2)
     m = _checks.positive_int("m", m)
     g = _generator(seed)
@@ -607,9 +605,6 @@ def gradient_difference_figure(d: int = 400, m: int = 2000, c: float = 4.0, seed
     -------
     matplotlib.figure.Figure
     """
-    from .lemmas import gradient_difference, gradient_difference_moments, gradient_difference_search
-    from .model import TwoLayerReLU, input_gradient
-
     d, m = _checks.positive_int("d", d, minimum=2), _checks.positive_int("m", m)
     c = _checks.number("c", c, minimum=0.0, strict=True)
     gen = _generator(seed)
@@ -665,12 +660,6 @@ def flip_fraction_figure(d: int = 400, m: int = 1000, C0: float = 40.0, seed: in
     -------
     matplotlib.figure.Figure
     """
-    from .data import sphere
-    from .lemmas import flip_fraction
-    from .metrics import accuracy
-    from .model import TwoLayerReLU
-    from .train import train
-
     d, m = _checks.positive_int("d", d, minimum=2), _checks.positive_int("m", m)
     C0 = _checks.number("C0", C0, minimum=0.0)
     gen = _generator(seed)
@@ -718,7 +707,6 @@ def width_window_figure(k: float = 1.0, C4: float = 1.0, C_low: float = 1.0):
     matplotlib.figure.Figure
     """
 
-    from .lemmas import window_threshold
 
     k = _checks.number("k", k, minimum=0.0, strict=True)
     C4 = _checks.number("C4", C4, minimum=0.0, strict=True)
@@ -755,8 +743,6 @@ def value_bound_figure(m: int = 256, C0: float = 10.0, gamma: float = 0.05, seed
     -------
     matplotlib.figure.Figure
     """
-    from .lemmas import sample_value_range, value_bound, value_bound_sharp
-
     m = _checks.positive_int("m", m)
     C0 = _checks.number("C0", C0, minimum=0.0)
     gamma = _checks.number("gamma", gamma, minimum=0.0, strict=True)
@@ -792,11 +778,6 @@ def gradient_norm_figure(d: int = 196, m: int = 1000, seed: int = 0):
     -------
     matplotlib.figure.Figure
     """
-    from .data import sphere
-    from .lazy import lazy_radius
-    from .lemmas import gradient_norm_search
-    from .model import TwoLayerReLU, input_gradient
-
     d = _checks.positive_int("d", d, minimum=2)
     m = _checks.positive_int("m", m)
     g = _generator(seed)
@@ -869,7 +850,6 @@ def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "fl
     -------
     matplotlib.figure.Figure
     """
-    from .metrics import power_law_fit
     from .reproduce import SCALED_EPS
 
     _results(results, ("scaling",))
