@@ -225,3 +225,25 @@ def budgets(name: str, value: Any) -> tuple[torch.Tensor, bool]:
     if not out:
         _fail(ValueError, name, "a non-empty sequence of numbers ≥ 0", "an empty sequence")
     return torch.tensor(out, dtype=torch.float64), scalar
+
+
+def model_inputs(net: Any, x: Any) -> torch.Tensor:
+    """The usual pair of a model function's arguments: ``model`` a network without biases (:func:`model`)
+    and ``x`` a batch of its inputs (:func:`inputs`), checked in that order; returns x."""
+    model("model", net)
+    return inputs("x", x, net)
+
+
+def cpu_generator(name: str, value: Any) -> None:
+    """None or a torch.Generator on the CPU."""
+    generator(name, value)
+    if value is not None and value.device.type != "cpu":
+        _fail(ValueError, name, "a CPU generator", f"one on {value.device.type}")
+
+
+def vector(name: str, value: Any) -> torch.Tensor:
+    """A finite floating-point tensor of shape (d,) with d ≥ 1."""
+    value = tensor(name, value, ndim=1, shape_text="(d,)")
+    if value.shape[0] == 0:
+        _fail(ValueError, name, "have shape (d,) with d ≥ 1", "(0,)")
+    return value

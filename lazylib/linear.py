@@ -33,9 +33,7 @@ __all__ = [
 
 
 def _weights(w: Any) -> torch.Tensor:
-    w = _checks.tensor("w", w, ndim=1, shape_text="(d,)")
-    if w.shape[0] == 0:
-        raise ValueError("`w` must have shape (d,) with d ≥ 1; got (0,).")
+    w = _checks.vector("w", w)
     if not bool((w != 0).any()):
         raise ValueError("`w` must be a non-zero vector (a zero w has no decision boundary); got all zeros.")
     return w

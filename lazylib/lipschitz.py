@@ -84,8 +84,7 @@ def certified_radius(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> t
     -----
     Book: Proposition ``prop-margin-bounds`` (chapter 2).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     y = _checks.labels("y", y, x)
     L = lipschitz_bound(model)
     with torch.no_grad():
@@ -132,8 +131,7 @@ def certified_robust_accuracy(
     -----
     Book: Proposition ``prop-margin-bounds`` (chapter 2).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     y = _checks.labels("y", y, x)
     eps_t, scalar = _checks.budgets("eps", eps)
     L = lipschitz_bound(model)

@@ -20,7 +20,7 @@ import math
 from typing import NamedTuple
 
 from . import _checks
-from .lemmas import _probability, gradient_norm_bounds, value_bound_sharp
+from .lemmas import gradient_norm_bounds, value_bound_sharp
 
 __all__ = [
     "LemmaCBound",
@@ -74,7 +74,7 @@ def subset_operator_norm(k: int, m: int, d: int, gamma: float) -> float:
     k = _checks.positive_int("k", k, minimum=0)
     if k > m:
         raise ValueError(f"`k` must be an integer between 0 and m = {m}; got {k}.")
-    gamma = _probability("gamma", gamma)
+    gamma = _checks.probability("gamma", gamma)
     return _op_norm(k, float(m), d, gamma)
 
 
@@ -210,7 +210,7 @@ def lemma_c_bound(m: int, d: int, C0: float, r: float, gamma: float) -> LemmaCBo
     r = _checks.number("r", r, minimum=0.0)
     if r >= 1:
         raise ValueError(f"`r` must be a number in [0, 1); got {r!r}.")
-    gamma = _probability("gamma", gamma)
+    gamma = _checks.probability("gamma", gamma)
     return _lemma_c(float(m), d, C0, r, gamma)
 
 
@@ -286,7 +286,7 @@ def theorem_constants(m: int, d: int, C0: float, gamma: float) -> TheoremConstan
     m = _checks.positive_int("m", m)
     d = _checks.positive_int("d", d, minimum=2)
     C0 = _checks.number("C0", C0, minimum=0.0)
-    gamma = _probability("gamma", gamma)
+    gamma = _checks.probability("gamma", gamma)
     return _chain(m, d, C0, gamma)
 
 
@@ -338,7 +338,7 @@ def theorem_window(d: int, C0: float, gamma: float, *, log10_max: float = 300.0,
     """
     d = _checks.positive_int("d", d, minimum=2)
     C0 = _checks.number("C0", C0, minimum=0.0)
-    gamma = _probability("gamma", gamma)
+    gamma = _checks.probability("gamma", gamma)
     log10_max = _checks.number("log10_max", log10_max, minimum=0.0)
     if log10_max > 300:
         raise ValueError(f"`log10_max` must be a number in [0, 300]; got {log10_max!r}.")

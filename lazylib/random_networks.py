@@ -97,14 +97,10 @@ def init_ensemble(
     -----
     Book: the checks of Propositions ``prop-init-distribution`` and ``prop-gradient-norm`` (chapter 3).
     """
-    x = _checks.tensor("x", x, ndim=1, shape_text="(d,)")
-    if x.shape[0] == 0:
-        raise ValueError("`x` must have shape (d,) with d ≥ 1; got (0,).")
+    x = _checks.vector("x", x)
     m = _checks.positive_int("m", m)
     n_networks = _checks.positive_int("n_networks", n_networks)
-    _checks.generator("generator", generator)
-    if generator is not None and generator.device.type != "cpu":
-        raise ValueError(f"`generator` must be a CPU generator; got one on {generator.device.type}.")
+    _checks.cpu_generator("generator", generator)
     d = x.shape[0]
     xd = x.detach().to("cpu", torch.float64)
     chunk = max(1, min(n_networks, 4_000_000 // (m * d)))
@@ -209,8 +205,7 @@ def linear_flip_prediction(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor
     -----
     Book: Proposition ``prop-linear-prediction`` (chapter 3).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     with torch.no_grad():
         f = model(x).abs()
         g = torch.linalg.vector_norm(input_gradient(model, x), dim=1)
@@ -270,8 +265,7 @@ def ray_linearization(
     -----
     Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     n = x.shape[0]
     if isinstance(t, torch.Tensor) and t.ndim == 1:
         if t.device != x.device:
@@ -299,18 +293,27 @@ def ray_linearization(
 
 def _ray_direction(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | None) -> torch.Tensor:
     """Unit directions: the given ones normalised, or −sign f(x)∇f/‖∇f‖ (rows must be non-zero)."""
-    n = x.shape[0]
     if direction is None:
         f0 = torch.relu(x @ model.W.T) @ (model.a * model.output_scale)
         u = -torch.sign(f0)[:, None] * input_gradient(model, x)
     else:
-        u = _checks.inputs("direction", direction, model)
-        if u.shape[0] != n:
-            raise ValueError(f"`direction` must have shape ({n}, {model.d}), one row per row of x; got {tuple(u.shape)}.")
+        u = _given_direction(model, x, direction)
+    return _unit_rows(u, " (for the default direction: ∇f(x) ≠ 0 and f(x) ≠ 0)")
+
+
+def _given_direction(model: TwoLayerReLU, x: torch.Tensor, direction: Any) -> torch.Tensor:
+    """``direction`` checked: inputs of the model, one row per row of x."""
+    u = _checks.inputs("direction", direction, model)
+    if u.shape[0] != x.shape[0]:
+        raise ValueError(f"`direction` must have shape ({x.shape[0]}, {model.d}), one row per row of x; got {tuple(u.shape)}.")
+    return u
+
+
+def _unit_rows(u: torch.Tensor, note: str = "") -> torch.Tensor:
+    """The rows of u scaled to unit norm; a zero row is an error (``note`` says why it may be zero)."""
     norms = torch.linalg.vector_norm(u, dim=1)
     if bool((norms == 0).any()):
-        raise ValueError("`direction` must have non-zero rows (for the default direction: ∇f(x) ≠ 0 and f(x) ≠ 0); "
-                         "got a zero row.")
+        raise ValueError(f"`direction` must have non-zero rows{note}; got a zero row.")
     return u / norms[:, None]
 
 
@@ -351,8 +354,7 @@ def ray_values(
     -----
     Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     if isinstance(t, torch.Tensor) and t.ndim == 1 and t.device != x.device:
         raise ValueError(f"`t` must be on the device of x ({x.device.type}); got a tensor on {t.device.type}.")
     t = _checks.tensor("t", t, ndim=1, shape_text="(k,)")
@@ -498,9 +500,7 @@ def reach_distance(
 def _ray_walk(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
     """The piecewise-linear walk along x + t·u: sign f(x), f(x), the sorted breakpoints (padded with the
     last one), the start of each piece, the slopes before and after each breakpoint and f there."""
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
-    n = x.shape[0]
+    x = _checks.model_inputs(model, x)
     with torch.no_grad():
         W, coef = model.W, model.a * model.output_scale
         z = x @ W.T
@@ -511,14 +511,6 @@ def _ray_walk(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | No
             norms = torch.linalg.vector_norm(g, dim=1)
             u = g / torch.where(norms > 0, norms, torch.ones_like(norms))[:, None]
         else:
-            u = _checks.inputs("direction", direction, model)
-            if u.shape[0] != n:
-                raise ValueError(
-                    f"`direction` must have shape ({n}, {model.d}), one row per row of x; got {tuple(u.shape)}."
-                )
-            norms = torch.linalg.vector_norm(u, dim=1)
-            if bool((norms == 0).any()):
-                raise ValueError("`direction` must have non-zero rows; got a zero row.")
-            u = u / norms[:, None]
+            u = _unit_rows(_given_direction(model, x, direction))
         tau, _, start, slope_before, slope_after, value_at = _ray_pieces(W, coef, z, f0, u)
         return sgn0, f0, tau, start, slope_before, slope_after, value_at

@@ -160,8 +160,7 @@ def min_norm_interpolant(
     -----
     Book: ``thm-lazy-interpolation`` (chapter 4).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     targets = _checks.tensor("targets", targets, ndim=1, shape=(x.shape[0],), shape_text=f"({x.shape[0]},)")
     with torch.no_grad():
         x64 = x.double()
@@ -219,8 +218,7 @@ def linearized_flip_distance(
     -----
     Book: chapter 4, flip distances of the linearised model against the trained network's.
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     with torch.no_grad():
         coef = model.a * model.output_scale
         W, W0 = model.W, model.W0

@@ -16,7 +16,6 @@ Every public name of these modules is also here: ``ll.lemmas.value_bound``,
 
 from __future__ import annotations
 
-from .. import _checks
 from . import difference, gradient_norm, theorem, uniform_difference, value
 from .difference import (
     DifferenceMoments,
@@ -56,7 +55,5 @@ from .uniform_difference import (
     uniform_difference_factor,
 )
 from .value import ValueRange, sample_value_range, value_bound, value_bound_sharp
-
-_probability = _checks.probability  # γ ∈ (0, 1), as the lemmas check it (lazylib.proof_chain uses it too)
 
 __all__ = [*theorem.__all__, *value.__all__, *gradient_norm.__all__, *difference.__all__, *uniform_difference.__all__]

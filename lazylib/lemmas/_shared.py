@@ -17,8 +17,7 @@ __all__: list[str] = []
 
 def input_pair(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Validate a batch of inputs x and displacements u of the same shape (n, d)."""
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     u = _checks.inputs("u", u, model)
     if u.shape[0] != x.shape[0]:
         raise ValueError(f"`u` must have shape ({x.shape[0]}, {model.d}), one row per row of x; got {tuple(u.shape)}.")

@@ -79,8 +79,7 @@ def gradient_decomposition(model: TwoLayerReLU, x: torch.Tensor) -> GradientDeco
     -----
     Book: Proposition ``prop-gradient-decomposition`` (chapter 7).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     with torch.no_grad():
         W, W0 = model.W.detach(), model.W0
         coef = model.a * model.output_scale
@@ -151,8 +150,7 @@ def gradient_change_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) 
     -----
     Book: Proposition ``prop-gradient-decomposition`` (chapter 7).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     radius = _checks.number("radius", radius, minimum=0.0)
     with torch.no_grad():
         z0 = x @ model.W0.T
@@ -502,8 +500,7 @@ def gradient_norm_search(
     -----
     Book: the worst case of Lemma ``lem-gradient-norm`` (chapter 7).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     radius = _checks.number("radius", radius, minimum=0.0)
     mode = _checks.choice("mode", mode, ("min", "max"))
     steps = _checks.positive_int("steps", steps)

@@ -150,8 +150,7 @@ def theorem_eta(model: TwoLayerReLU, x: torch.Tensor, C2: float) -> torch.Tensor
     -----
     Book: the main theorem's step (chapter 5) and Proposition ``prop-ray-flip`` (chapter 9).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     C2 = _checks.number("C2", C2, minimum=0.0)
     with torch.no_grad():
         f = model(x)
@@ -186,8 +185,7 @@ def step_flips(model: TwoLayerReLU, x: torch.Tensor, C2: float | Sequence[float]
     -----
     Book: the fraction of points flipped against C₂ (chapter 9).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     values, scalar = _checks.budgets("C2", C2)
     with torch.no_grad():
         f0 = model(x)
@@ -250,8 +248,7 @@ def critical_C2(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
     -----
     Book: chapter 9.
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     with torch.no_grad():
         return flip_distance(model, x) * torch.linalg.vector_norm(input_gradient(model, x), dim=1)
 
@@ -287,8 +284,7 @@ def ray_slope_change(model: TwoLayerReLU, x: torch.Tensor, length: float | torch
     -----
     Book: Proposition ``prop-ray-flip`` (chapter 9).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     L = _checks.per_row("length", length, x)
     with torch.no_grad():
         W, coef = model.W.detach(), model.a * model.output_scale

@@ -166,8 +166,7 @@ def naive_difference_bound(model: TwoLayerReLU, x: torch.Tensor, radius: float) 
     -----
     Book: chapter 8, the section on the uniform bound.
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     radius = _checks.number("radius", radius, minimum=0.0)
     with torch.no_grad():
         W = model.W.detach()
@@ -230,8 +229,7 @@ def gradient_difference_search(
     -----
     Book: the adversarial search of chapter 8, for Lemma ``lem-difference-uniform``.
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     n, d = x.shape
     radii = _checks.per_row("radius", radius, x)
     restarts = _checks.positive_int("restarts", restarts, minimum=2)

@@ -168,9 +168,7 @@ def sample_value_range(
     C0 = _checks.number("C0", C0, minimum=0.0)
     n_nets = _checks.positive_int("n_nets", n_nets)
     norm = _checks.number("norm", norm, minimum=0.0)
-    _checks.generator("generator", generator)
-    if generator is not None and generator.device.type != "cpu":
-        raise ValueError(f"`generator` must be a CPU generator; got one on {generator.device.type}.")
+    _checks.cpu_generator("generator", generator)
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"`dtype` must be a floating-point torch.dtype; got {dtype!r}.")
     shift = C0 / math.sqrt(m) * norm
