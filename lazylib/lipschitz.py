@@ -84,12 +84,7 @@ def certified_radius(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> t
     -----
     Book: Proposition ``prop-margin-bounds`` (chapter 2).
     """
-    x = _checks.model_inputs(model, x)
-    y = _checks.labels("y", y, x)
-    L = lipschitz_bound(model)
-    with torch.no_grad():
-        margin = y.to(x.dtype) * model(x)
-        return margin.clamp_min(0.0) / L
+    return _margin(model, x, y).clamp_min(0.0) / lipschitz_bound(model)
 
 
 def certified_robust_accuracy(
@@ -131,11 +126,16 @@ def certified_robust_accuracy(
     -----
     Book: Proposition ``prop-margin-bounds`` (chapter 2).
     """
-    x = _checks.model_inputs(model, x)
-    y = _checks.labels("y", y, x)
+    margin = _margin(model, x, y).to("cpu", torch.float64)
     eps_t, scalar = _checks.budgets("eps", eps)
     L = lipschitz_bound(model)
-    with torch.no_grad():
-        margin = (y.to(x.dtype) * model(x)).to("cpu", torch.float64)
-        result = (margin[None, :] > L * eps_t[:, None]).to(torch.float64).mean(dim=1)
+    result = (margin[None, :] > L * eps_t[:, None]).to(torch.float64).mean(dim=1)
     return float(result[0]) if scalar else result
+
+
+def _margin(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The margins y f(x), (n,), after checking the model, x and the labels y."""
+    x = _checks.model_inputs(model, x)
+    y = _checks.labels("y", y, x)
+    with torch.no_grad():
+        return y.to(x.dtype) * model(x)

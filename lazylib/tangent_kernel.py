@@ -37,6 +37,13 @@ def _pair(model: TwoLayerReLU, x1: torch.Tensor, x2: torch.Tensor | None) -> tup
     return x1, x2
 
 
+def _gram(W0: torch.Tensor, scale: float, x1: torch.Tensor, x2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """α² (x1 x2ᵀ) ⊙ (A1 A2ᵀ), A the activation patterns under W0, and A1 (in x1's dtype)."""
+    a1 = (x1 @ W0.T > 0).to(x1.dtype)
+    a2 = (x2 @ W0.T > 0).to(x2.dtype)
+    return scale**2 * (x1 @ x2.T) * (a1 @ a2.T), a1
+
+
 def tangent_kernel(model: TwoLayerReLU, x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
     r"""The tangent kernel K_m(x, x') of the network at its initialisation W₀.
 
@@ -70,9 +77,7 @@ def tangent_kernel(model: TwoLayerReLU, x1: torch.Tensor, x2: torch.Tensor | Non
     _checks.model("model", model)
     x1, x2 = _pair(model, x1, x2)
     with torch.no_grad():
-        a1 = (x1 @ model.W0.T > 0).to(x1.dtype)
-        a2 = (x2 @ model.W0.T > 0).to(x2.dtype)
-        return model.output_scale**2 * (x1 @ x2.T) * (a1 @ a2.T)
+        return _gram(model.W0, model.output_scale, x1, x2)[0]
 
 
 def limit_kernel(x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
@@ -165,8 +170,7 @@ def min_norm_interpolant(
     with torch.no_grad():
         x64 = x.double()
         W0, a = model.W0.double(), model.a.double()
-        active = (x64 @ W0.T > 0).double()
-        gram = model.output_scale**2 * (x64 @ x64.T) * (active @ active.T)
+        gram, active = _gram(W0, model.output_scale, x64, x64)
         f0 = (torch.relu(x64 @ W0.T) @ a) * model.output_scale
         try:
             coef = torch.linalg.solve(gram, targets.to(device=x.device, dtype=torch.float64) - f0)
