@@ -206,7 +206,7 @@ def line_plot(
     fits : mapping label → (slope, intercept), optional
         Draws y = exp(intercept)·x^slope as a dashed line (a fit in log–log coordinates).
     hlines : mapping label → float, optional
-        Horizontal reference levels.
+        Horizontal reference levels (dotted, each in the legend).
 
     Returns
     -------
@@ -347,17 +347,11 @@ def band_plot(
 
     Parameters
     ----------
-    x : 1-D array
-    series : mapping label → 1-D array of the same length as x
-    xlabel, ylabel : str
-        Axis labels, with units where the quantity has them.
+    x, series, xlabel, ylabel, logx, logy, hlines
+        As in :func:`line_plot`.
     bands : mapping label → (low, high), optional
         Lower and upper edges of a shaded band for the series of the same label (need not be
         symmetric about it).
-    logx, logy : bool
-        Logarithmic axes.
-    hlines : mapping label → float, optional
-        Horizontal reference levels.
     step : bool
         Draw the series as step functions (for quantities that change only at the x values, such as
         an empirical accuracy against a budget).
@@ -427,10 +421,8 @@ def paired_scatter_plot(
     Parameters
     ----------
     groups : mapping label → (x values, y values), each pair of 1-D arrays of one length
-    xlabel, ylabel : str
-        Axis labels, with units where the quantity has them.
-    logx, logy : bool
-        Logarithmic axes.
+    xlabel, ylabel, logx, logy
+        As in :func:`line_plot`.
     diagonal : str or None
         Legend label of the y = x line; None draws no line.
 
@@ -483,12 +475,8 @@ def legend_below_plot(
     ----------
     curves : mapping label → (x, y)
         Pairs of 1-D arrays of one length per curve; NaN values leave gaps.
-    xlabel, ylabel : str
-        Axis labels, with units where the quantity has them.
-    logx, logy : bool
-        Logarithmic axes.
-    hlines : mapping label → float, optional
-        Horizontal reference levels (dotted).
+    xlabel, ylabel, logx, logy, hlines
+        As in :func:`line_plot`.
     styles : mapping label → dict, optional
         Extra matplotlib keyword arguments per curve (e.g. ``{"linestyle": "--", "marker": ""}``).
     ncol : int
@@ -615,17 +603,11 @@ def xy_plot(
     ----------
     curves : mapping label → (x, y)
         1-D arrays of equal length per curve (lengths may differ between curves).
-    xlabel, ylabel : str
-        Axis labels, with units where the quantity has them.
-    logx, logy : bool
-        Logarithmic axes.
-    errors : mapping label → 1-D array, optional
-        Symmetric error bars.
+    xlabel, ylabel, logx, logy, errors, hlines
+        As in :func:`line_plot`.
     fits : mapping label → (slope, intercept) or (slope, intercept, x_min, x_max), optional
         Dashed power law y = exp(intercept)·x^slope over the curve's x range (or over [x_min, x_max],
         the range it was fitted on).
-    hlines : mapping label → float, optional
-        Horizontal reference levels.
     styles : mapping label → dict, optional
         Extra matplotlib keyword arguments per curve (e.g. ``{"linestyle": "--"}``).
 

@@ -529,8 +529,7 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
     -------
     matplotlib.figure.Figure
     """
-    d = _checks.positive_int("d", d, minimum=2)
-    m = _checks.positive_int("m", m)
+    d, m = _checks.positive_int("d", d, minimum=2), _checks.positive_int("m", m)
     g = _generator(seed)
     root_d = math.sqrt(d)
     nets, xs, dists, nonzero = [], [], [], []
@@ -623,17 +622,16 @@ def gradient_difference_figure(d: int = 400, m: int = 2000, c: float = 4.0, seed
         rand.append(float((gradient_difference(net, x, t * rand_dir) / gnorm).mean()))
         mom = gradient_difference_moments(x, t * rand_dir, m)
         pred.append(float((2 * mom.square_norm / d).sqrt().mean()))  # E‖Δ‖²/E‖∇f‖² = 2θ/π
-    search_t = ts[3::4]
     search = []
-    for t in search_t:  # the search is the expensive part: 8 of the 16 inputs
+    for t in ts[3::4]:  # the search is the expensive part: 8 of the 16 inputs
         _, best = gradient_difference_search(net, x[:8], t, restarts=4, steps=30, generator=gen)
         search.append(float((best / gnorm[:8]).mean()))
-    scale = math.sqrt(d)
+    scaled = [t * math.sqrt(d) for t in ts]
     with _figure() as (fig, ax):
-        ax.plot([t * scale for t in ts], attack, color=PALETTE[0], marker=MARKERS[0], label="attack direction")
-        ax.plot([t * scale for t in ts], rand, color=PALETTE[1], marker=MARKERS[1], label="random direction")
-        ax.plot([t * scale for t in ts], pred, "--", color=PALETTE[2], label=r"lemma: $\sqrt{2\theta/\pi}$")
-        ax.plot([t * scale for t in search_t], search, linestyle="none", color=PALETTE[3], marker=MARKERS[3],
+        ax.plot(scaled, attack, color=PALETTE[0], marker=MARKERS[0], label="attack direction")
+        ax.plot(scaled, rand, color=PALETTE[1], marker=MARKERS[1], label="random direction")
+        ax.plot(scaled, pred, "--", color=PALETTE[2], label=r"lemma: $\sqrt{2\theta/\pi}$")
+        ax.plot(scaled[3::4], search, linestyle="none", color=PALETTE[3], marker=MARKERS[3],
                 markersize=9, label="worst direction found")
         ax.axhline(0.5, color="0.35", linestyle=":", linewidth=1.5, label="1/2 (flip lemma)")
         ax.set_ylim(bottom=0)
@@ -706,8 +704,6 @@ def width_window_figure(k: float = 1.0, C4: float = 1.0, C_low: float = 1.0):
     -------
     matplotlib.figure.Figure
     """
-
-
     k = _checks.number("k", k, minimum=0.0, strict=True)
     C4 = _checks.number("C4", C4, minimum=0.0, strict=True)
     C_low = _checks.number("C_low", C_low, minimum=0.0, strict=True)
@@ -778,8 +774,7 @@ def gradient_norm_figure(d: int = 196, m: int = 1000, seed: int = 0):
     -------
     matplotlib.figure.Figure
     """
-    d = _checks.positive_int("d", d, minimum=2)
-    m = _checks.positive_int("m", m)
+    d, m = _checks.positive_int("d", d, minimum=2), _checks.positive_int("m", m)
     g = _generator(seed)
     net = TwoLayerReLU(d, m, generator=g, dtype=torch.float64)
     x, _ = sphere(4, d, generator=g, dtype=torch.float64)
@@ -901,8 +896,7 @@ def transition_figure(results, eps: float = 0.2, normalise: bool = False, attack
     matplotlib.figure.Figure
     """
     _results(results, ("advtrain", "radius"))
-    if not isinstance(normalise, bool):
-        raise TypeError(f"`normalise` must be True or False; got {normalise!r}.")
+    _checks.flag("normalise", normalise)
     attack = _checks.choice("attack", attack, ("pgd", "single_step"))
     _results(results, ("advtrain", "radius"), eps)
     value = f"robust_accuracy_{attack}"
