@@ -72,13 +72,10 @@ def _look(i: int) -> tuple[str, str]:
 
 
 def _as_array(name: str, values: object) -> np.ndarray:
-    try:
-        import torch
+    import torch
 
-        if isinstance(values, torch.Tensor):
-            values = values.detach().cpu().numpy()
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
     try:
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
@@ -108,7 +105,7 @@ def _series(label: str, ys: object, xs: np.ndarray) -> np.ndarray:
 
 
 def _pair(name: str, label: str, pair: object, kind: str = "(x, y) of 1-D arrays",
-          mismatch: str = "have x and y of the same length; got {0.size} and {1.size}") -> tuple[np.ndarray, np.ndarray]:
+          mismatch: str = "have x and y of the same length; got {0.size} and {1.size}") -> tuple[np.ndarray, ...]:
     """``name[label]`` as two 1-D arrays of one length; ``mismatch`` formats the two arrays."""
     if not isinstance(pair, (tuple, list)) or len(pair) != 2:
         raise TypeError(f"`{name}[{label!r}]` must be a pair {kind}; got {type(pair).__name__}.")
@@ -577,7 +574,8 @@ def _draw_curves(ax, curves, *, errors=None, fits=None, hlines=None, logx=False,
     for i, (label, xy) in enumerate(curves.items()):
         xs, ys = _pair("curves", label, xy)
         colour, marker = _look(i)
-        kw = {"color": colour, "marker": marker, "markersize": 4 if xs.size > 20 else 6, **(styles or {}).get(label, {})}
+        kw = {"color": colour, "marker": marker, "markersize": 4 if xs.size > 20 else 6,
+              **(styles or {}).get(label, {})}
         _errorbar(ax, xs, ys, label, _error(errors, label), (fits or {}).get(label), logx, **kw)
     _hlines(ax, hlines)
     _log_axes(ax, [xy[0] for xy in curves.values()], logx, logy)

@@ -176,11 +176,8 @@ def static_views(sizes: Sequence[int], defaults: Sequence[int], max_views: int =
         widest = max(range(len(counts)), key=lambda j: (counts[j], j))
         counts[widest] -= 1
     kept = [_thin(n, i, c) for n, i, c in zip(sizes, defaults, counts)]
-    views = [start]
-    for j, indices in enumerate(kept):
-        for k in indices:
-            if k != defaults[j]:
-                views.append(start[:j] + (k,) + start[j + 1:])
+    views = [start] + [start[:j] + (k,) + start[j + 1:] for j, indices in enumerate(kept) for k in indices
+                       if k != defaults[j]]
     return kept, views, "one at a time"
 
 
@@ -192,32 +189,24 @@ def _unwrap(draw: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _label(value: Any) -> str:
-    if isinstance(value, float):
-        return format(value, "g")
-    return str(value)
+    return format(value, "g") if isinstance(value, float) else str(value)
 
 
 def _summary(draw: Callable[..., Any]) -> str:
     """The first paragraph of the figure function's docstring, on one line (the figure's description)."""
     doc = (getattr(_unwrap(draw), "__doc__", None) or "").strip()
     text = " ".join(doc.split("\n\n")[0].split()).replace("``", "")
-    if not text:
-        return "A figure."
-    return text if text.endswith(".") else text + "."
+    return (text if text.endswith(".") else text + ".") if text else "A figure."
 
 
 def _png(fig) -> bytes:
     """The PNG bytes of ``fig`` as the notebook shows it: the running IPython's formatter if it has one."""
-    try:
-        from IPython import get_ipython
+    from IPython import get_ipython
+    from IPython.core.pylabtools import print_figure
 
-        shell = get_ipython()
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        shell = None
+    shell = get_ipython()
     data = shell.display_formatter.formatters["image/png"](fig) if shell is not None else None
     if data is None:
-        from IPython.core.pylabtools import print_figure
-
         data = print_figure(fig, "png", bbox_inches="tight")
     if isinstance(data, str):
         data = base64.b64decode(data)
@@ -271,11 +260,11 @@ def _static_html(summary: str, names: list[str], options: list[list[Any]], defau
     esc = html.escape
     default_text = ", ".join(f"{n} = {_label(o[i])}" for n, o, i in zip(names, options, defaults))
     control_list = ", ".join(names)
-    lines = [f'<figure class="ll-explorer" data-ll-explorer="1" style="margin: 1em 0">']
     # Controls: hidden until the script runs, so a page without scripts shows just the default figure.
-    lines.append('<div data-ll-needs-script="1" hidden><div class="ll-explorer-controls" role="group" '
-                 f'aria-label="{esc(f"Explorer controls: {control_list}")}" '
-                 'style="display: flex; flex-wrap: wrap; gap: 0.4em 2em; margin-bottom: 0.5em">')
+    lines = ['<figure class="ll-explorer" data-ll-explorer="1" style="margin: 1em 0">',
+             '<div data-ll-needs-script="1" hidden><div class="ll-explorer-controls" role="group" '
+             f'aria-label="{esc(f"Explorer controls: {control_list}")}" '
+             'style="display: flex; flex-wrap: wrap; gap: 0.4em 2em; margin-bottom: 0.5em">']
     for name, opts, default, indices in zip(names, options, defaults, kept):
         labels = [_label(opts[k]) for k in indices]
         # The control's value is the option's index in the full list, as in the views' keys.
@@ -285,15 +274,13 @@ def _static_html(summary: str, names: list[str], options: list[list[Any]], defau
         lines.append('<span class="ll-explorer-control" style="display: inline-flex; align-items: center; '
                      f'gap: 0.5em"><label>{esc(name)}')
         if numeric and len(indices) == len(opts):
-            lines.append(f'<input type="range" min="0" max="{len(opts) - 1}" step="1" value="{default}" {attrs} '
-                         f'aria-valuetext="{esc(f"{name} = {_label(opts[default])}")}"></label>')
-            lines.append(f'<output data-ll-output-for="{esc(name)}">{esc(_label(opts[default]))}</output>')
+            lines += [f'<input type="range" min="0" max="{len(opts) - 1}" step="1" value="{default}" {attrs} '
+                      f'aria-valuetext="{esc(f"{name} = {_label(opts[default])}")}"></label>',
+                      f'<output data-ll-output-for="{esc(name)}">{esc(_label(opts[default]))}</output>']
         else:
-            lines.append(f'<select {attrs}>')
-            for k, text in zip(indices, labels):
-                selected = " selected" if k == default else ""
-                lines.append(f'<option value="{k}"{selected}>{esc(text)}</option>')
-            lines.append("</select></label>")
+            choices = [f'<option value="{k}"{" selected" if k == default else ""}>{esc(text)}</option>'
+                       for k, text in zip(indices, labels)]
+            lines += [f'<select {attrs}>', *choices, "</select></label>"]
         lines.append("</span>")
     lines.append("</div></div>")
     for view, png in zip(views, pngs):
@@ -303,20 +290,16 @@ def _static_html(summary: str, names: list[str], options: list[list[Any]], defau
         src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         lines.append(f'<img data-ll-view="{",".join(map(str, view))}"{hidden} alt="{esc(alt)}" src="{src}" '
                      'style="max-width: 100%; width: 80%">')
-    note = [f"{len(views)} precomputed views, one for each "]
-    if mode == "grid":
-        note.append("combination of the values offered.")
-    else:
-        note.append(f"value of one control with the others at their defaults ({default_text}); moving a control "
-                    "returns the others to their defaults.")
+    note = [f"{len(views)} precomputed views, one for each ", "combination of the values offered." if mode == "grid"
+            else f"value of one control with the others at their defaults ({default_text}); moving a control "
+            "returns the others to their defaults."]
     left_out = [f"{n} {', '.join(_label(o[k]) for k in range(len(o)) if k not in ks)}"
                 for n, o, ks in zip(names, options, kept) if len(ks) < len(o)]
     if left_out:
         note.append(f" Left out here, offered in a live notebook: {'; '.join(left_out)}.")
-    lines.append('<figcaption data-ll-needs-script="1" hidden style="font-size: 0.9em">'
-                 f'<span class="ll-explorer-status" aria-live="polite"></span> {esc("".join(note))}</figcaption>')
-    lines.append("</figure>")
-    lines.append(f"<script>{_SCRIPT}</script>")
+    lines += ['<figcaption data-ll-needs-script="1" hidden style="font-size: 0.9em">'
+              f'<span class="ll-explorer-status" aria-live="polite"></span> {esc("".join(note))}</figcaption>',
+              "</figure>", f"<script>{_SCRIPT}</script>"]
     return "\n".join(lines)
 
 
