@@ -396,11 +396,9 @@ def explorer(draw: Callable[..., Any], *, max_views: int | None = None,
 
     import ipywidgets as w
 
-    sliders = {
-        name: w.SelectionSlider(options=list(spec[0]), value=spec[1], description=name,
-                                continuous_update=False, style={"description_width": "initial"})
-        for name, spec in controls.items()
-    }
+    sliders = {name: w.SelectionSlider(options=list(spec[0]), value=spec[1], description=name,
+                                       continuous_update=False, style={"description_width": "initial"})
+               for name, spec in controls.items()}
     out = w.Output()
 
     def redraw(_: Any = None) -> None:
