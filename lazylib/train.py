@@ -145,6 +145,7 @@ class _Packed:
         self.a, self.scale = a.contiguous(), model.output_scale
         self.coef = (a * model.output_scale).contiguous()  # (K, m)
         self.c = None if c is None else c.contiguous()  # (K,) frozen output biases
+        self._buffers: tuple[torch.Tensor, torch.Tensor] | None = None
 
     @property
     def flat(self) -> torch.Tensor:
@@ -174,14 +175,24 @@ class _Packed:
         self.coef = self.coef.index_select(0, idx).contiguous()
         self.c = None if self.c is None else self.c.index_select(0, idx).contiguous()
         self.K = len(keep)
+        self._buffers = None
+
+    def _blocks(self, shape: tuple[int, ...], like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Two work blocks of ``shape`` for the pre-activations and the mask, kept from step to step: the
+        (b, K·m) blocks are large, and allocating them afresh at every step costs more than the arithmetic."""
+        n = math.prod(shape)
+        if self._buffers is None or self._buffers[0].numel() < n or self._buffers[0].dtype != like.dtype:
+            self._buffers = (like.new_empty(n), like.new_empty(n))
+        return self._buffers[0][:n].view(shape), self._buffers[1][:n].view(shape)
 
     def backward(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         """∂L/∂(w_sᵀx_i) of the mean logistic loss L: (b, K·m) for shared xb (b, d), (K, b, m) for (K, b, d);
         xb as :meth:`inputs` returns it."""
         K, m, b = self.K, self.m, xb.shape[-2]
         if xb.ndim == 2:
-            z = xb @ self.flat  # (b, K·m)
-            active = torch.gt(z, 0, out=torch.empty_like(z))  # relu'(z) as a float mask, in one pass
+            z, active = self._blocks((b, K * m), xb)
+            torch.matmul(xb, self.flat, out=z)  # (b, K·m)
+            torch.gt(z, 0, out=active)  # relu'(z) as a float mask, in one pass
             f = torch.relu_(z).mul_(self.coef.view(1, K * m)).view(b, K, m).sum(-1)  # (b, K)
             if self.c is not None:
                 f = f + self.c
@@ -189,8 +200,9 @@ class _Packed:
             dloss = -yk * torch.sigmoid(-yk * f) / b  # d loss / d f, (b, K)
             active.view(b, K, m).mul_(dloss[:, :, None]).mul_(self.coef)
         else:
-            z = torch.bmm(xb, self.per_member())  # (K, b, m)
-            active = torch.gt(z, 0, out=torch.empty_like(z))
+            z, active = self._blocks((K, b, m), xb)
+            torch.bmm(xb, self.per_member(), out=z)  # (K, b, m)
+            torch.gt(z, 0, out=active)
             f = torch.relu_(z).mul_(self.coef[:, None, :]).sum(-1)  # (K, b)
             if self.c is not None:
                 f = f + self.c[:, None]
@@ -411,8 +423,10 @@ def train(
         last_inside = state.Wt.clone() if stop and restore else None
 
         def record(dev: torch.Tensor) -> None:
-            W, a, b, c = public()
-            f = _forward(W, a, state.scale, x, b, c) if evaluate else None
+            f = None
+            if evaluate:
+                W, a, b, c = public()
+                f = _forward(W, a, state.scale, x, b, c)
             for j, k in enumerate(active):
                 h = histories[k]
                 h.deviation.append(float(dev[j]))
