@@ -124,20 +124,14 @@ class TwoLayerReLU(nn.Module):
         w0 = torch.randn(m, d, generator=generator, dtype=torch.float64)
         signs = torch.randint(0, 2, (m,), generator=generator, dtype=torch.int64) * 2 - 1
         self.d, self.m, self.output_scale = d, m, float(scale)
-        # Separate copies: W is trained in place and W0 must never see it (`.to` may return w0 itself).
-        self.W = nn.Parameter(w0.to(device=device, dtype=dtype, copy=True))
-        self.register_buffer("W0", w0.to(device=device, dtype=dtype, copy=True))
-        self.register_buffer("a", signs.to(device=device, dtype=dtype))
+        b0 = c = None
         if bias:
             b0 = torch.randn(m, generator=generator, dtype=torch.float64)
-            c = scale * float(torch.randint(0, 2, (), generator=generator) * 2 - 1)
-            self.b = nn.Parameter(b0.to(device=device, dtype=dtype, copy=True))
-            self.register_buffer("b0", b0.to(device=device, dtype=dtype, copy=True))
-            self.register_buffer("c", torch.tensor(c, device=device, dtype=dtype))
-        else:
-            self.register_parameter("b", None)
-            self.register_buffer("b0", None)
-            self.register_buffer("c", None)
+            c = torch.tensor(scale * float(torch.randint(0, 2, (), generator=generator) * 2 - 1), dtype=torch.float64)
+        # Separate copies: W is trained in place and W0 must never see it (`.to` may return w0 itself).
+        own = dict(device=device, dtype=dtype, copy=True)
+        _set_weights(self, w0.to(**own), w0.to(**own), signs.to(device=device, dtype=dtype),
+                     *((b0.to(**own), b0.to(**own), c.to(**own)) if bias else ()))
 
     @property
     def has_bias(self) -> bool:
@@ -220,17 +214,8 @@ class Ensemble(TwoLayerReLU):
         first = nets[0]
         self.K, self.d, self.m, self.output_scale = len(nets), first.d, first.m, first.output_scale
         with torch.no_grad():
-            self.W = nn.Parameter(torch.stack([net.W.detach() for net in nets]).clone())
-            self.register_buffer("W0", torch.stack([net.W0 for net in nets]).clone())
-            self.register_buffer("a", torch.stack([net.a for net in nets]).clone())
-            if first.has_bias:
-                self.b = nn.Parameter(torch.stack([net.b.detach() for net in nets]).clone())
-                self.register_buffer("b0", torch.stack([net.b0 for net in nets]).clone())
-                self.register_buffer("c", torch.stack([net.c for net in nets]).clone())
-            else:
-                self.register_parameter("b", None)
-                self.register_buffer("b0", None)
-                self.register_buffer("c", None)
+            names = _WEIGHTS if first.has_bias else _WEIGHTS[:3]
+            _set_weights(self, *(torch.stack([getattr(net, n).detach() for net in nets]) for n in names))
 
     @classmethod
     def from_models(cls, models: Sequence[TwoLayerReLU]) -> "Ensemble":
@@ -261,22 +246,28 @@ class Ensemble(TwoLayerReLU):
         net = TwoLayerReLU.__new__(TwoLayerReLU)
         nn.Module.__init__(net)
         net.d, net.m, net.output_scale = self.d, self.m, self.output_scale
-        net.W = nn.Parameter(self.W.detach()[k].clone())
-        net.register_buffer("W0", self.W0[k].clone())
-        net.register_buffer("a", self.a[k].clone())
-        if self.has_bias:
-            net.b = nn.Parameter(self.b.detach()[k].clone())
-            net.register_buffer("b0", self.b0[k].clone())
-            net.register_buffer("c", self.c[k].clone())
-        else:
-            net.register_parameter("b", None)
-            net.register_buffer("b0", None)
-            net.register_buffer("c", None)
+        names = _WEIGHTS if self.has_bias else _WEIGHTS[:3]
+        _set_weights(net, *(getattr(self, n).detach()[k].clone() for n in names))
         return net
 
     def members(self) -> list[TwoLayerReLU]:
         """Every member as a separate :class:`TwoLayerReLU` (copies)."""
         return [self.member(k) for k in range(self.K)]
+
+
+_WEIGHTS = ("W", "W0", "a", "b", "b0", "c")
+
+
+def _set_weights(net: nn.Module, W: torch.Tensor, W0: torch.Tensor, a: torch.Tensor, b: torch.Tensor | None = None,
+                 b0: torch.Tensor | None = None, c: torch.Tensor | None = None) -> None:
+    """Give a network its weights: W and b trained (parameters), W₀, a, b₀ and c fixed (buffers); the
+    tensors are adopted as they are (callers pass copies). Without biases b, b₀ and c are None."""
+    net.W = nn.Parameter(W)
+    net.register_buffer("W0", W0)
+    net.register_buffer("a", a)
+    net.register_parameter("b", None if b is None else nn.Parameter(b))
+    net.register_buffer("b0", b0)
+    net.register_buffer("c", c)
 
 
 def _sequence_of(name: str, value: object, kind: type, text: str) -> None:
