@@ -18,6 +18,7 @@ import torch
 
 from . import _checks
 from .estimation import _betainc
+from .metrics import _fraction_above
 from .model import TwoLayerReLU
 
 __all__ = [
@@ -135,8 +136,7 @@ def linear_robust_accuracy(
     eps_t, scalar = _checks.budgets("eps", eps)
     bias = _checks.number("bias", bias)
     with torch.no_grad():
-        margin = (y.to(x.dtype) * _signed_distance(w, x, bias)).to("cpu", torch.float64)
-        result = (margin[None, :] > eps_t[:, None]).to(torch.float64).mean(dim=1)
+        result = _fraction_above(y.to(x.dtype) * _signed_distance(w, x, bias), eps_t)
     return float(result[0]) if scalar else result
 
 

@@ -17,6 +17,7 @@ from typing import Sequence
 import torch
 
 from . import _checks
+from .metrics import _fraction_above
 from .model import TwoLayerReLU
 
 __all__ = ["lipschitz_bound", "certified_radius", "certified_robust_accuracy"]
@@ -126,10 +127,9 @@ def certified_robust_accuracy(
     -----
     Book: Proposition ``prop-margin-bounds`` (chapter 2).
     """
-    margin = _margin(model, x, y).to("cpu", torch.float64)
+    margin = _margin(model, x, y)
     eps_t, scalar = _checks.budgets("eps", eps)
-    L = lipschitz_bound(model)
-    result = (margin[None, :] > L * eps_t[:, None]).to(torch.float64).mean(dim=1)
+    result = _fraction_above(margin, lipschitz_bound(model) * eps_t)
     return float(result[0]) if scalar else result
 
 
