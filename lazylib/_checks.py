@@ -12,6 +12,7 @@ import sys
 from numbers import Integral, Real
 from typing import Any, Sequence
 
+import numpy as np
 import torch
 
 __all__: list[str] = []
@@ -49,15 +50,13 @@ def number(name: str, value: Any, *, minimum: float | None = None, strict: bool 
     """A finite real number, optionally ≥ (or > when ``strict``) ``minimum``."""
     if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.dtype.is_complex:
         value = value.item()
+    expected = "a finite number" + ("" if minimum is None else f" {'>' if strict else '≥'} {minimum:g}")
     if isinstance(value, bool) or not isinstance(value, Real):
-        bound = "" if minimum is None else (f" > {minimum:g}" if strict else f" ≥ {minimum:g}")
-        _fail(TypeError, name, f"a finite number{bound}", repr(value))
+        _fail(TypeError, name, expected, repr(value))
     value = float(value)
-    bound = "" if minimum is None else (f" > {minimum:g}" if strict else f" ≥ {minimum:g}")
-    if not math.isfinite(value):
-        _fail(ValueError, name, f"a finite number{bound}", repr(value))
-    if minimum is not None and (value <= minimum if strict else value < minimum):
-        _fail(ValueError, name, f"a finite number{bound}", repr(value))
+    below = minimum is not None and (value <= minimum if strict else value < minimum)
+    if below or not math.isfinite(value):
+        _fail(ValueError, name, expected, repr(value))
     return value
 
 
@@ -103,12 +102,8 @@ def tensor(
     if floating and not value.dtype.is_floating_point:
         _fail(TypeError, name, "a floating-point tensor", f"dtype {value.dtype}")
     text = shape_text or "(" + ", ".join("n" if s is None else str(s) for s in (shape or [None] * ndim)) + ")"
-    if value.ndim != ndim:
+    if value.ndim != ndim or any(w is not None and w != n for w, n in zip(shape or (), value.shape)):
         _fail(ValueError, name, f"have shape {text}", tuple(value.shape))
-    if shape is not None:
-        for want, have in zip(shape, value.shape):
-            if want is not None and want != have:
-                _fail(ValueError, name, f"have shape {text}", tuple(value.shape))
     if device is not None and value.device != device:
         _fail(ValueError, name, f"be on the model's device {device.type}", f"a tensor on {value.device.type}")
     if finite and floating and value.numel() and not bool(torch.isfinite(value).all()):
@@ -187,9 +182,8 @@ def labels(name: str, value: Any, x: torch.Tensor) -> torch.Tensor:
 
 def per_member(name: str, value: Any, K: int | None, *, minimum: float = 0.0) -> torch.Tensor | float:
     """A number ≥ ``minimum``; for an ensemble (K set) also K of them, one per member (float64 CPU tensor (K,))."""
-    if K is None or not isinstance(value, (list, tuple, torch.Tensor)) or (
-        isinstance(value, torch.Tensor) and value.ndim != 1
-    ):
+    many = isinstance(value, (list, tuple)) or (isinstance(value, torch.Tensor) and value.ndim == 1)
+    if K is None or not many:
         v = number(name, value, minimum=minimum)
         return v if K is None else torch.full((K,), v, dtype=torch.float64)
     vals = value.detach().reshape(-1).to("cpu").tolist() if isinstance(value, torch.Tensor) else list(value)
@@ -207,20 +201,14 @@ def budgets(name: str, value: Any) -> tuple[torch.Tensor, bool]:
             _fail(TypeError, name, "a number or a 1-D sequence of real numbers ≥ 0", f"dtype {value.dtype}")
         scalar = value.ndim == 0
         vals = value.detach().reshape(-1).to("cpu", torch.float64).tolist()
-    elif isinstance(value, (Real,)) and not isinstance(value, bool):
+    elif isinstance(value, Real) and not isinstance(value, bool):
         scalar, vals = True, [value]
     elif isinstance(value, Sequence) and not isinstance(value, str):
         scalar, vals = False, list(value)
+    elif isinstance(value, np.ndarray) and value.ndim <= 1:
+        scalar, vals = value.ndim == 0, value.reshape(-1).tolist()
     else:
-        try:
-            import numpy as np
-
-            if isinstance(value, np.ndarray) and value.ndim <= 1:
-                scalar, vals = value.ndim == 0, value.reshape(-1).tolist()
-            else:
-                raise TypeError
-        except TypeError:
-            _fail(TypeError, name, "a number or a 1-D sequence of numbers ≥ 0", type(value).__name__)
+        _fail(TypeError, name, "a number or a 1-D sequence of numbers ≥ 0", type(value).__name__)
     out = [number(name, v, minimum=0.0) for v in vals]
     if not out:
         _fail(ValueError, name, "a non-empty sequence of numbers ≥ 0", "an empty sequence")
