@@ -41,6 +41,7 @@ import datetime
 import functools
 import json
 import math
+import operator
 import os
 import pathlib
 import platform
@@ -53,21 +54,8 @@ import torch
 
 from . import _checks
 
-__all__ = [
-    "crossing",
-    "EXPERIMENTS",
-    "Experiment",
-    "Results",
-    "sweep",
-    "grid_points",
-    "run",
-    "load",
-    "estimate",
-    "PROTOCOLS",
-    "scaling_task",
-    "advtrain_task",
-    "figure",
-]
+__all__ = ["crossing", "EXPERIMENTS", "Experiment", "Results", "sweep", "grid_points", "run", "load",
+           "estimate", "PROTOCOLS", "scaling_task", "advtrain_task", "figure"]
 
 #: Budgets ε√d at which the ``scaling`` experiment records the single-step robust accuracy.
 SCALED_EPS = [round(0.1 * i, 1) for i in range(81)]
@@ -121,19 +109,28 @@ def _data(size: int, unit_norm: bool, source: str, data_dir: str | None, device:
                       device=device, dtype=getattr(torch, dtype))
 
 
-def _ensemble(point: Mapping[str, Any], n_members: int, seeds: Sequence[int]):
+def _setup(point: Mapping[str, Any], key: str):
+    """A grid point's data, its members (every value of ``key``, C0 or radius, for every seed) and
+    their untrained ensemble."""
     from .ensemble import Ensemble
 
-    d = point["size"] ** 2
-    return Ensemble(d, point["m"], generators=[torch.Generator().manual_seed(int(s)) for s in seeds],
-                    device=point["device"], dtype=getattr(torch, point["dtype"]), bias=bool(point.get("bias", False)))
-
-
-def _members(point: Mapping[str, Any], key: str) -> tuple[list[float], list[int]]:
-    """The ensemble's members: every value of ``key`` (C0 or radius) for every seed."""
+    data = _data(point["size"], point["unit_norm"], point["source"], point["data_dir"], point["device"],
+                 point["dtype"])
     values = [float(v) for v in point[key] for _ in point["seeds"]]
     seeds = [int(s) for _ in point[key] for s in point["seeds"]]
-    return values, seeds
+    generators = [torch.Generator().manual_seed(s) for s in seeds]
+    ens = Ensemble(point["size"] ** 2, point["m"], generators=generators, device=point["device"],
+                   dtype=getattr(torch, point["dtype"]), bias=bool(point.get("bias", False)))
+    return data, values, seeds, ens
+
+
+def _train(ens, xtr: torch.Tensor, ytr: torch.Tensor, point: Mapping[str, Any], **options: Any):
+    """``train_ensemble`` with the grid point's lr, epochs, batch size and shuffling seed."""
+    from .ensemble import train_ensemble
+
+    generator = torch.Generator().manual_seed(point["shuffle_seed"])
+    return train_ensemble(ens, xtr, ytr, lr=point["lr"], epochs=point["epochs"],
+                          batch_size=point["batch_size"], generator=generator, progress=False, **options)
 
 
 def _quantiles(v: torch.Tensor) -> dict[str, float]:
@@ -161,13 +158,9 @@ def scaling_task(point: Mapping[str, Any]) -> list[dict]:
     """
     from . import ensemble as E
 
-    xtr, ytr, xte, yte = _data(point["size"], point["unit_norm"], point["source"], point["data_dir"],
-                               point["device"], point["dtype"])
-    C0s, seeds = _members(point, "C0")
-    ens = _ensemble(point, len(C0s), seeds)
-    hist = E.train_ensemble(ens, xtr, ytr, lr=point["lr"], epochs=point["epochs"], batch_size=point["batch_size"],
-                            C0=C0s, constraint="stop", restore=bool(point.get("restore", True)),
-                            generator=torch.Generator().manual_seed(point["shuffle_seed"]), progress=False, evaluate=False)
+    (xtr, ytr, xte, yte), C0s, seeds, ens = _setup(point, "C0")
+    hist = _train(ens, xtr, ytr, point, C0=C0s, constraint="stop", restore=bool(point.get("restore", True)),
+                  evaluate=False)
     d, m = ens.d, ens.m
     dev = E.deviation(ens)
     scaled = torch.tensor(SCALED_EPS, dtype=torch.float64)
@@ -212,15 +205,10 @@ def advtrain_task(point: Mapping[str, Any]) -> list[dict]:
     from . import ensemble as E
 
     key = "C0" if "C0" in point else "radius"
-    xtr, ytr, xte, yte = _data(point["size"], point["unit_norm"], point["source"], point["data_dir"],
-                               point["device"], point["dtype"])
-    values, seeds = _members(point, key)
-    ens = _ensemble(point, len(values), seeds)
+    (xtr, ytr, xte, yte), values, seeds, ens = _setup(point, key)
     eps = float(point["eps"])
-    hist = E.train_ensemble(ens, xtr, ytr, lr=point["lr"], epochs=point["epochs"], batch_size=point["batch_size"],
-                            project_every="epoch", generator=torch.Generator().manual_seed(point["shuffle_seed"]),
-                            attack="pgd", eps=eps, attack_steps=point["attack_steps"], clip=(0.0, 1.0),
-                            progress=False, **{key: values})
+    hist = _train(ens, xtr, ytr, point, project_every="epoch", attack="pgd", eps=eps,
+                  attack_steps=point["attack_steps"], clip=(0.0, 1.0), **{key: values})
     d, m = ens.d, ens.m
     dev = E.deviation(ens)
     with torch.no_grad():
@@ -382,15 +370,10 @@ def sweep(
     bar = tqdm(total=len(points), desc=desc, disable=not _progress_enabled(progress))
     results = []
     try:
-        if executor is None:
-            for p in points:
-                results.append(task(p))
-                bar.update(1)
-        else:
-            futures = [executor.submit(task, p) for p in points]
-            for fut in futures:
-                results.append(fut.result())
-                bar.update(1)
+        futures = None if executor is None else [executor.submit(task, p) for p in points]
+        for i, p in enumerate(points):
+            results.append(task(p) if futures is None else futures[i].result())
+            bar.update(1)
     finally:
         bar.close()
     return results
@@ -418,16 +401,11 @@ class Results:
 
     def where(self, **conditions: Any) -> list[dict]:
         """Records whose fields equal every given value (floats compared with a relative tolerance 1e-9)."""
-        def match(r: dict) -> bool:
-            for key, want in conditions.items():
-                have = r.get(key)
-                if isinstance(want, float) or isinstance(have, float):
-                    if have is None or not math.isclose(float(have), float(want), rel_tol=1e-9, abs_tol=1e-12):
-                        return False
-                elif have != want:
-                    return False
-            return True
-        return [r for r in self.records if match(r)]
+        def same(have: Any, want: Any) -> bool:
+            if isinstance(want, float) or isinstance(have, float):
+                return have is not None and math.isclose(float(have), float(want), rel_tol=1e-9, abs_tol=1e-12)
+            return have == want
+        return [r for r in self.records if all(same(r.get(key), want) for key, want in conditions.items())]
 
     def values(self, key: str) -> list[Any]:
         """The distinct values of one field, sorted."""
@@ -439,28 +417,18 @@ class Results:
         ``value`` is a field name (a nested one with a dot: ``"flip_distance.median"``) or a function
         of a record. Returns (group values, means, standard errors; 0 for single records).
         """
-        get = value if callable(value) else (lambda r: _field(r, value))
+        get = value if callable(value) else (
+            lambda r: functools.reduce(operator.getitem, value.split("."), r))
         groups = sorted({r[by] for r in self.where(**conditions) if by in r})
         means, sems = [], []
         for g in groups:
             vals = [float(get(r)) for r in self.where(**{by: g}, **conditions)]
             vals = [v for v in vals if math.isfinite(v)]
-            if not vals:
-                means.append(float("nan"))
-                sems.append(float("nan"))
-                continue
-            mu = sum(vals) / len(vals)
+            mu = sum(vals) / len(vals) if vals else float("nan")
             var = sum((v - mu) ** 2 for v in vals) / (len(vals) - 1) if len(vals) > 1 else 0.0
             means.append(mu)
-            sems.append(math.sqrt(var / len(vals)))
+            sems.append(math.sqrt(var / len(vals)) if vals else float("nan"))
         return groups, means, sems
-
-
-def _field(record: dict, key: str) -> Any:
-    value: Any = record
-    for part in key.split("."):
-        value = value[part]
-    return value
 
 
 def _provenance(name: str, settings: dict, *, full: bool, command: str | None, elapsed: float,
@@ -568,8 +536,7 @@ def run(
     exp = EXPERIMENTS[name]
     settings = {**(PROTOCOLS[protocol] if name == "scaling" else {}), **(settings or {})}
     points = grid_points(exp, settings, full=full)
-    merged = dict(exp.full if full else exp.reduced)
-    merged.update(settings)
+    merged = {**(exp.full if full else exp.reduced), **settings}
     start = time.perf_counter()
     per_point = sweep(exp.task, points, executor=executor, progress=progress, desc=f"reproduce {name}")
     elapsed = time.perf_counter() - start
@@ -587,7 +554,7 @@ def run(
             import matplotlib.pyplot as plt
 
             fig = figure(results)
-            fig.savefig(folder / f"{_file(name, full, protocol)}.png", dpi=110)
+            fig.savefig(path.with_suffix(".png"), dpi=110)
             plt.close(fig)
     return results
 
@@ -676,11 +643,10 @@ def crossing(x: Sequence[float], y: Sequence[float], level: float, *, rising: bo
 def estimate(name: str, *, full: bool = False, settings: Mapping[str, Any] | None = None) -> dict:
     """Upper bound on the floating-point work of an experiment, from its grid (no training).
 
-    Counts the matrix products of training (forward and gradient, 4·b·m·d per network and step,
-    one evaluation pass 2·n·m·d per epoch where the loss is recorded, and for adversarial training
-    4·b·m·d per PGD step)
-    for every network running all its epochs (the stop rule of ``scaling`` only shortens runs), with
-    n = 800 training images for the offline subset and 12 665 for the full MNIST.
+    Counts the matrix products of training for every network running all its epochs (the stop rule
+    of ``scaling`` only shortens runs): forward and gradient, 4·b·m·d per network and step, 4·b·m·d
+    per PGD step of adversarial training, and one evaluation pass 2·n·m·d per epoch where the loss is
+    recorded; n = 800 training images for the offline subset and 12 665 for the full MNIST.
 
     Returns
     -------
@@ -694,13 +660,12 @@ def estimate(name: str, *, full: bool = False, settings: Mapping[str, Any] | Non
     162
     """
     name = _name(name)
-    exp = EXPERIMENTS[name]
+    key = "radius" if name == "radius" else "C0"
     flops, networks = 0.0, 0
-    points = grid_points(exp, settings, full=full)
+    points = grid_points(EXPERIMENTS[name], settings, full=full)
     for p in points:
         n = 12665 if p["source"] == "full" else 800
         d, m = p["size"] ** 2, p["m"]
-        key = "C0" if name in ("scaling", "advtrain") else "radius"
         K = len(p[key]) * len(p["seeds"])
         steps = math.ceil(n / p["batch_size"]) * p["epochs"]
         per_step = 4 * p["batch_size"] * m * d * (1 + p.get("attack_steps", 0))
@@ -724,14 +689,11 @@ def figure(results: Results):
         widths, C0s = results.values("m"), results.values("C0")
         C0 = 10.0 if 10.0 in C0s else C0s[len(C0s) // 2]
         panels = []
-        for value, label, logy in (("grad_norm.mean", r"mean $\|\nabla_x f\|$", True),
-                                   ("flip_distance.median", "median flip distance", True),
-                                   ("eta.median", r"median $\eta$ = distance / $\|\nabla_x f\|$", True)):
-            curves = {}
-            for m in widths:
-                ds, mu, _ = results.mean(value, by="d", m=m, C0=C0)
-                curves[f"m = {m}"] = (ds, mu)
-            panels.append(dict(curves=curves, xlabel="input dimension d", ylabel=label, logx=True, logy=logy,
+        for value, label in (("grad_norm.mean", r"mean $\|\nabla_x f\|$"),
+                             ("flip_distance.median", "median flip distance"),
+                             ("eta.median", r"median $\eta$ = distance / $\|\nabla_x f\|$")):
+            curves = {f"m = {m}": results.mean(value, by="d", m=m, C0=C0)[:2] for m in widths}
+            panels.append(dict(curves=curves, xlabel="input dimension d", ylabel=label, logx=True, logy=True,
                                title=f"C0 = {C0:g}"))
         grid = results.provenance.get("scaled_eps") or SCALED_EPS
         curves = {}
