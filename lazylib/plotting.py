@@ -11,27 +11,18 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["PALETTE", "MARKERS", "style", "line_plot", "histogram_plot", "curves_plot", "image_grid"]
+__all__ = ["PALETTE", "MARKERS", "style", "line_plot", "histogram_plot", "curves_plot", "image_grid",
+           "band_plot", "paired_scatter_plot", "factor_bar_plot", "legend_below_plot", "xy_plot", "panels_plot"]
 
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
 _RC = {
-    "figure.figsize": (6.4, 4.0),
-    "figure.dpi": 100,
-    "savefig.dpi": 120,
-    "font.size": 12,
-    "axes.titlesize": 13,
-    "axes.labelsize": 12,
-    "legend.fontsize": 11,
-    "xtick.labelsize": 11,
-    "ytick.labelsize": 11,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "lines.linewidth": 2.0,
-    "lines.markersize": 6,
+    "figure.figsize": (6.4, 4.0), "figure.dpi": 100, "savefig.dpi": 120,
+    "font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "legend.fontsize": 11,
+    "xtick.labelsize": 11, "ytick.labelsize": 11,
+    "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False,
+    "lines.linewidth": 2.0, "lines.markersize": 6,
 }
 
 
@@ -175,19 +166,11 @@ def _finish(ax, *, xlabel: str, ylabel: str, title: str | None = None, logx: boo
         ax.legend(frameon=False, **legend_kw)
 
 
-def line_plot(
-    x: Sequence[float],
-    series: Mapping[str, Sequence[float]],
-    *,
-    xlabel: str,
-    ylabel: str,
-    title: str | None = None,
-    logx: bool = False,
-    logy: bool = False,
-    errors: Mapping[str, Sequence[float]] | None = None,
-    fits: Mapping[str, tuple[float, float]] | None = None,
-    hlines: Mapping[str, float] | None = None,
-):
+def line_plot(x: Sequence[float], series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str,
+              title: str | None = None, logx: bool = False, logy: bool = False,
+              errors: Mapping[str, Sequence[float]] | None = None,
+              fits: Mapping[str, tuple[float, float]] | None = None,
+              hlines: Mapping[str, float] | None = None):
     """Several series against one x axis, with optional error bars, fitted power laws and levels.
 
     Parameters
@@ -228,15 +211,8 @@ def line_plot(
     return fig
 
 
-def curves_plot(
-    curves: Mapping[str, Sequence[float]],
-    *,
-    xlabel: str,
-    ylabel: str,
-    title: str | None = None,
-    logy: bool = False,
-    start: int = 1,
-):
+def curves_plot(curves: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str, title: str | None = None,
+                logy: bool = False, start: int = 1):
     """Curves of possibly different lengths against their index (e.g. a quantity per epoch).
 
     Returns
@@ -251,15 +227,9 @@ def curves_plot(
     return fig
 
 
-def histogram_plot(
-    values: Sequence[float],
-    *,
-    xlabel: str,
-    density: tuple[Sequence[float], Sequence[float]] | None = None,
-    density_label: str = "density",
-    bins: int = 40,
-    title: str | None = None,
-):
+def histogram_plot(values: Sequence[float], *, xlabel: str,
+                   density: tuple[Sequence[float], Sequence[float]] | None = None,
+                   density_label: str = "density", bins: int = 40, title: str | None = None):
     """A normalised histogram, optionally with a reference density curve (grid, values).
 
     Returns
@@ -276,13 +246,8 @@ def histogram_plot(
     return fig
 
 
-def image_grid(
-    images: Sequence[Sequence[float]],
-    titles: Sequence[str],
-    *,
-    ncols: int | None = None,
-    diverging: Sequence[bool] | None = None,
-):
+def image_grid(images: Sequence[Sequence[float]], titles: Sequence[str], *, ncols: int | None = None,
+               diverging: Sequence[bool] | None = None):
     """Flattened square images side by side, each with a title.
 
     Parameters
@@ -320,26 +285,13 @@ def image_grid(
     return fig
 
 
-# ----------------------------------------------------------------------------------------------
-# Part I (chapters 2-3)
-
-__all__ += ["band_plot"]
+# ---- Part I (chapters 2-3) ----
 
 
-def band_plot(
-    x: Sequence[float],
-    series: Mapping[str, Sequence[float]],
-    *,
-    xlabel: str,
-    ylabel: str,
-    bands: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None,
-    title: str | None = None,
-    logx: bool = False,
-    logy: bool = False,
-    hlines: Mapping[str, float] | None = None,
-    step: bool = False,
-    markers: bool = True,
-):
+def band_plot(x: Sequence[float], series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str,
+              bands: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None,
+              title: str | None = None, logx: bool = False, logy: bool = False,
+              hlines: Mapping[str, float] | None = None, step: bool = False, markers: bool = True):
     """Several series against one x axis, each with an optional shaded band (e.g. a confidence interval).
 
     Parameters
@@ -383,8 +335,7 @@ def band_plot(
                 ax.plot(xs, ys, color=colour, marker=marker if markers else None, label=label)
             if label in bands:
                 low, high = bands[label]
-                low = _as_array(f"bands[{label!r}][0]", low)
-                high = _as_array(f"bands[{label!r}][1]", high)
+                low, high = _as_array(f"bands[{label!r}][0]", low), _as_array(f"bands[{label!r}][1]", high)
                 if low.shape != xs.shape or high.shape != xs.shape:
                     raise ValueError(f"`bands[{label!r}]` must hold two arrays of shape {xs.shape}; "
                                      f"got {low.shape} and {high.shape}.")
@@ -394,26 +345,16 @@ def band_plot(
     return fig
 
 
-# ----------------------------------------------------------------------------------------------
-# Part II, chapters 8-9 (Lemma C and the flip)
-
-__all__ += ["paired_scatter_plot", "factor_bar_plot", "legend_below_plot"]
+# ---- Part II, chapters 8-9 (Lemma C and the flip) ----
 
 
-def paired_scatter_plot(
-    groups: Mapping[str, tuple[Sequence[float], Sequence[float]]],
-    *,
-    xlabel: str,
-    ylabel: str,
-    title: str | None = None,
-    logx: bool = False,
-    logy: bool = False,
-    diagonal: str | None = "y = x",
-):
+def paired_scatter_plot(groups: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, xlabel: str,
+                        ylabel: str, title: str | None = None, logx: bool = False, logy: bool = False,
+                        diagonal: str | None = "y = x"):
     """Points (x, y) of one or more groups, with an optional y = x reference line.
 
-    Made for comparing a prediction with a measurement point by point (e.g. a predicted step length
-    against the exact flip distance): on the diagonal the two agree.
+    For comparing a prediction with a measurement point by point (e.g. a predicted step length against
+    the exact flip distance): on the diagonal the two agree.
 
     Parameters
     ----------
@@ -451,18 +392,10 @@ def paired_scatter_plot(
     return fig
 
 
-def legend_below_plot(
-    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
-    *,
-    xlabel: str,
-    ylabel: str,
-    title: str | None = None,
-    logx: bool = False,
-    logy: bool = False,
-    hlines: Mapping[str, float] | None = None,
-    styles: Mapping[str, Mapping] | None = None,
-    ncol: int = 2,
-):
+def legend_below_plot(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, xlabel: str,
+                      ylabel: str, title: str | None = None, logx: bool = False, logy: bool = False,
+                      hlines: Mapping[str, float] | None = None, styles: Mapping[str, Mapping] | None = None,
+                      ncol: int = 2):
     """Curves ``curves[label] = (x, y)`` with the legend in columns below the axes, clear of the data.
 
     For figures with many series, where a legend inside the axes would cover some of them. Log axes
@@ -506,14 +439,8 @@ def legend_below_plot(
     return fig
 
 
-def factor_bar_plot(
-    factors: Mapping[str, float],
-    *,
-    xlabel: str,
-    title: str | None = None,
-    logx: bool = True,
-    reference: float | None = 1.0,
-):
+def factor_bar_plot(factors: Mapping[str, float], *, xlabel: str, title: str | None = None, logx: bool = True,
+                    reference: float | None = 1.0):
     """Horizontal bars, one per named factor (e.g. how many times a bound exceeds the measured value).
 
     Parameters
@@ -557,15 +484,11 @@ def factor_bar_plot(
             ax.axvline(reference, color="0.35", linestyle=":", linewidth=1.5)
         ax.set_xlim(right=float(values.max()) * (4.0 if logx else 1.25))
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(xlabel)
-        if title:
-            ax.set_title(title)
+        _finish(ax, xlabel=xlabel, ylabel="", title=title, legend=False)
     return fig
 
 
 # ---- Part III (chapters 10-12): curves with their own x values, several panels in one figure ----
-
-__all__ += ["xy_plot", "panels_plot"]
 
 
 def _draw_curves(ax, curves, *, errors=None, fits=None, hlines=None, logx=False, logy=False,
@@ -582,19 +505,11 @@ def _draw_curves(ax, curves, *, errors=None, fits=None, hlines=None, logx=False,
     _finish(ax, xlabel=xlabel, ylabel=ylabel, title=title, legend=legend, fontsize=9 if len(curves) > 4 else None)
 
 
-def xy_plot(
-    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
-    *,
-    xlabel: str,
-    ylabel: str,
-    title: str | None = None,
-    logx: bool = False,
-    logy: bool = False,
-    errors: Mapping[str, Sequence[float]] | None = None,
-    fits: Mapping[str, tuple[float, float]] | None = None,
-    hlines: Mapping[str, float] | None = None,
-    styles: Mapping[str, Mapping] | None = None,
-):
+def xy_plot(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, xlabel: str, ylabel: str,
+            title: str | None = None, logx: bool = False, logy: bool = False,
+            errors: Mapping[str, Sequence[float]] | None = None,
+            fits: Mapping[str, tuple[float, float]] | None = None,
+            hlines: Mapping[str, float] | None = None, styles: Mapping[str, Mapping] | None = None):
     """Several curves, each with its own x values: ``curves[label] = (x, y)``.
 
     Parameters
@@ -665,4 +580,3 @@ def panels_plot(panels: Sequence[Mapping], *, ncols: int = 2, panel_size: tuple[
                     raise ValueError(f"`panels` must give every panel `{key}`; got keys {sorted(panel)}.")
             _draw_curves(ax, panel.pop("curves"), **panel)
     return fig
-# ---- end of Part III ----
