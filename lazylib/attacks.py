@@ -19,16 +19,14 @@ from typing import Any
 import torch
 
 from . import _checks
-from .model import TwoLayerReLU, _input_gradient, _pre, _readout, _rows, input_gradient
+from .model import TwoLayerReLU, _by_rows, _input_gradient, _pre, _readout, _unit, input_gradient
 
 __all__ = ["gradient_step", "flip_distance", "fgm_l2", "pgd_l2"]
 
 
-def _unit(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rows of v scaled to unit norm (zero rows stay zero) and the norms."""
-    norms = torch.linalg.vector_norm(v, dim=-1)
-    safe = norms.clamp_min(torch.finfo(v.dtype).tiny)
-    return torch.where((norms > 0)[..., None], v / safe[..., None], torch.zeros_like(v)), norms
+def _descent(W: torch.Tensor, coef: torch.Tensor, z: torch.Tensor, s: torch.Tensor):
+    """Unit rows of −s∇f at the points with pre-activations z (coef = α·a), and the norms of s∇f."""
+    return _unit(-s[..., None] * _input_gradient(W, coef, z))
 
 
 def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tensor) -> torch.Tensor:
@@ -54,8 +52,6 @@ def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tenso
     >>> bool(torch.equal(ll.gradient_step(net, x, 0.0), x))
     True
 
-    Notes
-    -----
     Book: the main theorem, label ``thm-main`` (chapter 5).
     """
     _checks.model("model", model, biases=True)
@@ -70,12 +66,9 @@ def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tenso
     return x + step * input_gradient(model, x)
 
 
-
 def _ray_pieces(W: torch.Tensor, coef: torch.Tensor, z: torch.Tensor, f0: torch.Tensor, u: torch.Tensor):
-    """The linear pieces of t ↦ f(x + t·u) for unit rows u (z = x Wᵀ, f0 = f(x)), walked by :func:`_walk`:
-    the sorted breakpoints, the largest one, the start of each piece, the slopes before and after each
-    breakpoint and f there. W (m, d) or (K, m, d), coef = α·a. Shared by :func:`flip_distance` and the ray
-    functions of ``lazylib.random_networks`` and ``lazylib.lemmas.theorem``."""
+    """The pieces of t ↦ f(x + t·u) for unit rows u (z = x Wᵀ, f0 = f(x), coef = α·a): :func:`_walk`'s
+    outputs but the jumps. Also used by ``lazylib.random_networks`` and ``lazylib.lemmas.theorem``."""
     c = u @ W.mT
     # Right-derivative at t = 0: a neuron exactly at its kink counts as active if it is switching on.
     active0 = (z > 0) | ((z == 0) & (c > 0))
@@ -89,12 +82,10 @@ def _walk(z: torch.Tensor, c: torch.Tensor, s0: torch.Tensor, f0: torch.Tensor, 
           value_jump: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None):
     """Walk a piecewise-linear function of t ≥ 0 along its sorted breakpoints t_s = −z_s/c_s > 0.
 
-    f0 and s0 are the value and slope just after t = 0; at t_s the slope changes by ``slope_change``[s]
-    and, when ``value_jump`` = (k, z', c') is given, the value jumps by k_s·(z'_s + t_s·c'_s) (a neuron of
-    the linearised model entering or leaving with its current weights). All of shape (…, m) but f0, s0 (…).
-    Returns the sorted breakpoints (padded pieces repeat the last one), the largest one (…, 1), the start
-    of each piece, the slopes before and after each breakpoint, the value just before each breakpoint and
-    the jumps there (None without ``value_jump``).
+    f0, s0 (…): value and slope just after t = 0; at t_s the slope changes by ``slope_change``[s] and,
+    given ``value_jump`` = (k, z', c'), the value jumps by k_s·(z'_s + t_s·c'_s); the rest (…, m). Returns
+    the sorted breakpoints (padding repeats the last), the largest (…, 1), each piece's start, the slopes
+    before and after each breakpoint, the value just before it and the jumps there (None without jumps).
     """
     # Breakpoints t_s = −z_s/c_s > 0; the others (t_s ≤ 0, or c_s = 0 giving ±inf or nan) become +inf.
     tau = -z / c
@@ -125,7 +116,7 @@ def _flip(W: torch.Tensor, coef: torch.Tensor, x: torch.Tensor, direction: torch
     f0 = _readout(torch.relu(z), coef, 1.0, c)
     sgn0 = torch.sign(f0)
     # ∇f(x) from the pre-activations already at hand (one matrix product instead of two).
-    u, unorm = _unit(-sgn0[..., None] * _input_gradient(W, coef, z) if direction is None else direction)
+    u, unorm = _descent(W, coef, z, sgn0) if direction is None else _unit(direction)
     tau, tau_max, start, slope_before, slope_after, value_at = _ray_pieces(W, coef, z, f0, u)
     crossed = sgn0[..., None] * value_at <= 0
     any_cross = crossed.any(dim=-1)
@@ -149,11 +140,8 @@ def flip_distance(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor 
 
     With the default direction u = −sign f(x) · ∇f(x)/‖∇f(x)‖ (the paper's single-step attack), returns
     the smallest t ≥ 0 with sign f(x + t·u) ≠ sign f(x): the shortest step along the gradient that flips
-    the prediction. ``inf`` where the ray never flips; 0 where f(x) = 0.
-
-    The restriction t ↦ f(x + t·u) is piecewise linear with a breakpoint where a neuron switches,
-    t_s = −(w_sᵀx)/(w_sᵀu); the breakpoints are sorted and the pieces walked, so the answer is exact
-    up to floating point (no line search).
+    the prediction. ``inf`` where the ray never flips; 0 where f(x) = 0. Exact up to floating point (the
+    walk of the module docstring, no line search).
 
     Parameters
     ----------
@@ -177,8 +165,6 @@ def flip_distance(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor 
     >>> bool((torch.sign(net(x + (t + 1e-4)[:, None] * u)) != torch.sign(net(x))).all())
     True
 
-    Notes
-    -----
     Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3); the benchmark in ``benchmarks/``
     compares it with the authors' line search.
     """
@@ -192,16 +178,12 @@ def flip_distance(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor 
                 f"got {tuple(direction.shape)}."
             )
     W, coef = model.W.detach(), model.a * model.output_scale
-    # Rows in chunks, so that the sorted breakpoints of an ensemble (K, rows, m) stay within memory.
-    rows = _rows(x, W)
-    parts = [(x, direction)] if x.shape[-2] <= rows else list(
-        zip(x.split(rows, dim=-2), [None] * x.shape[-2] if direction is None else direction.split(rows, dim=-2))
-    )
-    with torch.no_grad():
-        return torch.cat([_flip(W, coef, xb, db, model.b, model.c) for xb, db in parts], dim=-1)
+    with torch.no_grad():  # in blocks of rows, so that the sorted (K, rows, m) breakpoints fit in memory
+        return _by_rows(lambda xb, db: _flip(W, coef, xb, db, model.b, model.c), W, x, direction)
 
 
 def _clip_range(clip: Any, x: torch.Tensor) -> tuple[float, float] | None:
+    """The validated ``clip`` box (low, high), or None; x must lie in it."""
     if clip is None:
         return None
     if not isinstance(clip, (tuple, list)) or len(clip) != 2:
@@ -224,27 +206,25 @@ def _to_ball(p: torch.Tensor, x: torch.Tensor, eps: float, box: tuple[float, flo
 
 
 def _fgm(W, a, scale, x, y, eps, box, b=None):
-    """x − ε·y∇f/‖∇f‖, clipped (no validation); W (m, d) or (K, m, d), x (n, d) or (K, n, d), b the hidden bias."""
-    adv = x + eps * _unit(-y[..., None] * _input_gradient(W, a * scale, _pre(x, W, b)))[0]
+    """:func:`fgm_l2` without validation (b the hidden bias or None)."""
+    adv = x + eps * _descent(W, a * scale, _pre(x, W, b), y)[0]
     return adv.clamp(*box) if box else adv
 
 
 def _pgd(W, a, scale, x, y, eps, steps, alpha, box, generator=None, b=None, c=None):
-    """:func:`pgd_l2` without validation: the iterate with the smallest margin y·f; one x Wᵀ per step
-    (b, c: the biases, or None)."""
+    """:func:`pgd_l2` without validation, one x Wᵀ per step (b, c: the biases or None)."""
     x = x.expand(*W.shape[:-2], *x.shape[-2:])
     coef = a * scale
     adv = x.clone()
     if generator is not None:
-        d = x.shape[-1]
         g = torch.randn(x.shape, generator=generator, dtype=torch.float64)
-        r = torch.rand(*x.shape[:-1], 1, generator=generator, dtype=torch.float64) ** (1.0 / d)
+        r = torch.rand(*x.shape[:-1], 1, generator=generator, dtype=torch.float64) ** (1.0 / x.shape[-1])
         start = (torch.nn.functional.normalize(g, dim=-1) * r * eps).to(x.device, x.dtype)
         adv = _to_ball(x + start, x, eps, box)
     z = _pre(adv, W, b)
     best, best_margin = adv.clone(), y * _readout(torch.relu(z), a, scale, c)
     for _ in range(steps):
-        adv = _to_ball(adv + alpha * _unit(-y[..., None] * _input_gradient(W, coef, z))[0], x, eps, box)
+        adv = _to_ball(adv + alpha * _descent(W, coef, z, y)[0], x, eps, box)
         z = _pre(adv, W, b)
         margin = y * _readout(torch.relu(z), a, scale, c)
         better = margin < best_margin
@@ -253,14 +233,8 @@ def _pgd(W, a, scale, x, y, eps, steps, alpha, box, generator=None, b=None, c=No
     return best
 
 
-def fgm_l2(
-    model: TwoLayerReLU,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    eps: float,
-    *,
-    clip: tuple[float, float] | None = None,
-) -> torch.Tensor:
+def fgm_l2(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, eps: float, *,
+           clip: tuple[float, float] | None = None) -> torch.Tensor:
     """Fast gradient method in ℓ2: x − ε · y ∇f/‖∇f‖, then clipped to ``clip`` when given.
 
     Parameters
@@ -286,8 +260,6 @@ def fgm_l2(
     >>> float((ll.fgm_l2(net, x, y, 0.5) - x).norm(dim=1).max()) <= 0.5 + 1e-6
     True
 
-    Notes
-    -----
     Book: chapter 10.
     """
     _checks.model("model", model, biases=True)
@@ -299,17 +271,9 @@ def fgm_l2(
         return _fgm(model.W, model.a, model.output_scale, x, y, eps, box, model.b)
 
 
-def pgd_l2(
-    model: TwoLayerReLU,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    eps: float,
-    *,
-    steps: int,
-    step_size: float | None = None,
-    clip: tuple[float, float] | None = None,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
+def pgd_l2(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, eps: float, *, steps: int,
+           step_size: float | None = None, clip: tuple[float, float] | None = None,
+           generator: torch.Generator | None = None) -> torch.Tensor:
     """Projected gradient descent on the margin y·f(x') over the ℓ2 ball ‖x' − x‖ ≤ ε.
 
     Each step moves along the normalised direction −y∇f/‖∇f‖ by ``step_size``, projects back onto
@@ -346,8 +310,6 @@ def pgd_l2(
     >>> float((adv - x).norm(dim=1).max()) <= 0.3 + 1e-6
     True
 
-    Notes
-    -----
     Book: chapters 11 and 12.
     """
     _checks.model("model", model, biases=True)

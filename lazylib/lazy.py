@@ -13,17 +13,10 @@ import math
 import torch
 
 from . import _checks
-from .model import TwoLayerReLU, _readout
+from .model import TwoLayerReLU, _readout, _unit
 
-__all__ = [
-    "lazy_radius",
-    "deviation",
-    "project_",
-    "value_bounds",
-    "value_extremiser",
-    "linearization",
-    "switchable_neurons",
-]
+__all__ = ["lazy_radius", "deviation", "project_", "value_bounds", "value_extremiser", "linearization",
+           "switchable_neurons"]
 
 
 def lazy_radius(m: int, C0: float) -> float:
@@ -34,7 +27,7 @@ def lazy_radius(m: int, C0: float) -> float:
     m : int
         Width, ≥ 1.
     C0 : float
-        The constant C₀ ≥ 0 of the lazy regime.
+        The lazy regime's constant, ≥ 0.
 
     Examples
     --------
@@ -42,8 +35,6 @@ def lazy_radius(m: int, C0: float) -> float:
     >>> ll.lazy_radius(100, 10.0)
     1.0
 
-    Notes
-    -----
     Book: Definition ``def-lazy-regime`` (chapter 4).
     """
     m = _checks.positive_int("m", m)
@@ -60,7 +51,7 @@ def _displacement(model: TwoLayerReLU) -> torch.Tensor:
 def deviation(model: TwoLayerReLU) -> float | torch.Tensor:
     """‖W − W₀‖_{2,∞} = max_s ‖w_s − w_{s,0}‖, the largest distance a neuron has moved.
 
-    For a network with biases a neuron's parameters are (w_s, b_s), as in the authors' scripts:
+    With biases a neuron's parameters are (w_s, b_s), as in the authors' scripts:
     max_s ‖(w_s − w_{s,0}, b_s − b_{s,0})‖.
 
     Returns
@@ -74,8 +65,6 @@ def deviation(model: TwoLayerReLU) -> float | torch.Tensor:
     >>> ll.deviation(net)
     0.0
 
-    Notes
-    -----
     Book: the (2,∞) norm, label ``def-lazy-regime`` (chapter 4).
     """
     _checks.model("model", model, biases=True)
@@ -90,13 +79,19 @@ def _radius(model: TwoLayerReLU, radius: float | torch.Tensor) -> float | torch.
     return R if model.K is None else R.to(model.W.device, model.W.dtype)[:, None, None]
 
 
+def _reach(model: TwoLayerReLU, x: torch.Tensor, radius: float | torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """w_{s,0}ᵀx, (…, n, m), and R‖x‖, (…, n, 1), the most the ball moves it; validates the radius."""
+    R = _radius(model, radius)
+    with torch.no_grad():
+        return x @ model.W0.mT, R * torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+
+
 def project_(model: TwoLayerReLU, radius: float | torch.Tensor) -> TwoLayerReLU:
     """Project W onto B_{2,∞}(W₀, radius) in place, row by row; returns the model.
 
-    w_s ← w_{s,0} + (w_s − w_{s,0}) · min(1, radius / ‖w_s − w_{s,0}‖). This is the Euclidean
-    projection onto the ball, because the ball is a product of one Euclidean ball per neuron. For an
-    ensemble, ``radius`` is one number or K of them (member k onto its ball of radius radius[k]). With
-    biases, (w_s, b_s) is projected together, the ball of :func:`deviation`.
+    w_s ← w_{s,0} + (w_s − w_{s,0}) · min(1, radius / ‖w_s − w_{s,0}‖): the Euclidean projection, as the
+    ball is a product of one Euclidean ball per neuron. For an ensemble member k goes onto its ball of
+    radius radius[k]. With biases, (w_s, b_s) is projected together, the ball of :func:`deviation`.
 
     Examples
     --------
@@ -107,8 +102,6 @@ def project_(model: TwoLayerReLU, radius: float | torch.Tensor) -> TwoLayerReLU:
     >>> ll.deviation(ll.project_(net, 0.5)) <= 0.5 + 1e-6
     True
 
-    Notes
-    -----
     Book: projected training, label ``alg-projected-sgd`` (chapter 4).
     """
     _checks.model("model", model, biases=True)
@@ -132,15 +125,14 @@ def value_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> tuple[t
     .. math:: \sup_W f = \alpha \sum_s a_s\,\mathrm{relu}(w_{s,0}^\top x + a_s R\|x\|), \qquad
               \inf_W f = \alpha \sum_s a_s\,\mathrm{relu}(w_{s,0}^\top x - a_s R\|x\|).
 
-    Both are attained, by :func:`value_extremiser`. The bounds are about the ball around the
-    initial weights W₀, whatever the model's current W is.
+    Both are attained, by :func:`value_extremiser`. The ball is around W₀, whatever the current W.
 
     Parameters
     ----------
     model : TwoLayerReLU or Ensemble
     x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
     radius : float
-        R ≥ 0, e.g. ``lazy_radius(m, C0)``; for an ensemble also K radii, one per member.
+        R ≥ 0, e.g. ``lazy_radius(m, C0)``; for an ensemble also K radii.
 
     Returns
     -------
@@ -154,16 +146,11 @@ def value_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> tuple[t
     >>> bool(torch.allclose(lo, hi))
     True
 
-    Notes
-    -----
     Book: the exact worst case of Lemma A, label ``prop-exact-value-bounds`` (chapter 6).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
-    radius = _radius(model, radius)
+    z0, reach = _reach(model, _checks.model_inputs(model, x), radius)
     with torch.no_grad():
-        z0 = x @ model.W0.mT
-        shift = radius * torch.linalg.vector_norm(x, dim=-1, keepdim=True) * model.a.unsqueeze(-2)
+        shift = reach * model.a.unsqueeze(-2)
         hi = _readout(torch.relu(z0 + shift), model.a, model.output_scale)
         lo = _readout(torch.relu(z0 - shift), model.a, model.output_scale)
     return lo, hi
@@ -176,9 +163,8 @@ def value_extremiser(model: TwoLayerReLU, x: torch.Tensor, radius: float, *, whi
 
     Parameters
     ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
-    radius : float
+    model, x, radius
+        As for :func:`value_bounds`.
     which : {"sup", "inf"}
 
     Returns
@@ -193,19 +179,15 @@ def value_extremiser(model: TwoLayerReLU, x: torch.Tensor, radius: float, *, whi
     >>> ll.value_extremiser(net, torch.ones(2, 4), 0.1).shape
     torch.Size([2, 30, 4])
 
-    Notes
-    -----
     Book: label ``prop-exact-value-bounds`` (chapter 6).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     radius = _radius(model, radius)
     radius = radius if model.K is None else radius[..., None]  # (K, 1, 1, 1)
     which = _checks.choice("which", which, ("sup", "inf"))
     sign = 1.0 if which == "sup" else -1.0
     with torch.no_grad():
-        norms = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
-        unit = torch.where(norms > 0, x / norms.clamp_min(torch.finfo(x.dtype).tiny), torch.zeros_like(x))
+        unit = _unit(x)[0]
         return model.W0.unsqueeze(-3) + sign * radius * model.a[..., None, :, None] * unit[..., :, None, :]
 
 
@@ -225,12 +207,9 @@ def linearization(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
     >>> bool(torch.allclose(ll.linearization(net, x), net(x)))  # equal at W = W0
     True
 
-    Notes
-    -----
     Book: the linearised model, label ``def-linearization`` (chapter 4).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
+    x = _checks.model_inputs(model, x)
     with torch.no_grad():
         active0 = (x @ model.W0.mT > 0).to(x.dtype)
         return _readout(active0 * (x @ model.W.mT), model.a, model.output_scale)
@@ -254,13 +233,7 @@ def switchable_neurons(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> t
     >>> ll.switchable_neurons(net, torch.ones(2, 4), 0.0).tolist()
     [0, 0]
 
-    Notes
-    -----
     Book: Proposition ``prop-linearization-gap`` (chapter 4) and Lemma B (chapter 7).
     """
-    _checks.model("model", model)
-    x = _checks.inputs("x", x, model)
-    radius = _radius(model, radius)
-    with torch.no_grad():
-        z0 = (x @ model.W0.mT).abs()
-        return (z0 <= radius * torch.linalg.vector_norm(x, dim=-1, keepdim=True)).sum(dim=-1)
+    z0, reach = _reach(model, _checks.model_inputs(model, x), radius)
+    return (z0.abs() <= reach).sum(dim=-1)

@@ -16,10 +16,9 @@ over that axis; results gain a leading K axis.
 from __future__ import annotations
 
 import math
-
-import torch
 from typing import Sequence
 
+import torch
 from torch import nn
 
 from . import _checks
@@ -48,10 +47,8 @@ class TwoLayerReLU(nn.Module):
 
     Parameters
     ----------
-    d : int
-        Input dimension.
-    m : int
-        Width (number of hidden neurons).
+    d, m : int
+        Input dimension and width (number of hidden neurons).
     generator : torch.Generator, optional
         Source of randomness for a and W₀. Draws happen on the CPU and are then moved to ``device``,
         so one seed gives the same network on every device.
@@ -61,10 +58,8 @@ class TwoLayerReLU(nn.Module):
         The factor α in front of the sum. Default m^{-1/2} (the paper's, "NTK" scaling); 1/m gives the
         mean-field scaling used in the book for comparison.
     bias : bool
-        Add the biases of the authors' scripts: a hidden bias b ~ N(0, I_m), trained with W (its
-        initial value is kept in ``b0``), and a frozen output bias c = ±α with a random sign, so that
-        f(x) = α Σ_s a_s relu(w_sᵀx + b_s) + c. They are drawn after a and W₀, so a seed gives the same
-        W₀ and a with or without biases. Default False: the paper's network.
+        Add the biases of the authors' scripts: b ~ N(0, I_m), trained with W (its initial value kept in
+        ``b0``), and a frozen c = ±α of random sign, drawn after a and W₀ (a seed gives the same W₀ and a).
 
     Attributes
     ----------
@@ -88,24 +83,14 @@ class TwoLayerReLU(nn.Module):
     >>> bool(torch.equal(biased.W0, net.W0)), biased.b.shape, round(abs(float(biased.c)), 6)
     (True, torch.Size([100]), 0.1)
 
-    Notes
-    -----
     Book: the network's definition, label ``def-network``; the lazy regime of chapter 4.
     """
 
     K: int | None = None  # number of members of an Ensemble; None for one network
 
-    def __init__(
-        self,
-        d: int,
-        m: int,
-        *,
-        generator: torch.Generator | None = None,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        output_scale: float | None = None,
-        bias: bool = False,
-    ) -> None:
+    def __init__(self, d: int, m: int, *, generator: torch.Generator | None = None,
+                 device: torch.device | str | None = None, dtype: torch.dtype | None = None,
+                 output_scale: float | None = None, bias: bool = False) -> None:
         super().__init__()
         d = _checks.positive_int("d", d)
         m = _checks.positive_int("m", m)
@@ -119,8 +104,7 @@ class TwoLayerReLU(nn.Module):
         device = _checks.device("device", device) or torch.device("cpu")
         if generator is not None and generator.device.type != "cpu":
             raise ValueError(f"`generator` must be a CPU generator; got one on {generator.device.type}.")
-        if not isinstance(bias, bool):
-            raise TypeError(f"`bias` must be True or False; got {bias!r}.")
+        _checks.flag("bias", bias)
         w0 = torch.randn(m, d, generator=generator, dtype=torch.float64)
         signs = torch.randint(0, 2, (m,), generator=generator, dtype=torch.int64) * 2 - 1
         self.d, self.m, self.output_scale = d, m, float(scale)
@@ -152,9 +136,8 @@ class TwoLayerReLU(nn.Module):
 class Ensemble(TwoLayerReLU):
     r"""K two-layer ReLU networks f_k(x) = α Σ_s a_{k,s} relu(w_{k,s}ᵀx) of one width, stored as one batch.
 
-    Every function of the library that takes a :class:`TwoLayerReLU` takes an ensemble too and runs
-    on all members at once (batched matrix products, no loop over members); results gain a leading
-    axis of length K. Inputs may be shared, (n, d), or one batch per member, (K, n, d).
+    Functions run on all members at once (batched, no loop over members; see the module docstring).
+    Inputs may be shared, (n, d), or one batch per member, (K, n, d).
 
     Parameters
     ----------
@@ -162,8 +145,7 @@ class Ensemble(TwoLayerReLU):
         Input dimension and width, shared by the members.
     generators : sequence of torch.Generator
         One CPU generator per member; member k is drawn exactly as
-        ``TwoLayerReLU(d, m, generator=generators[k])`` would draw it, so the same seeds give the
-        same networks one by one or batched.
+        ``TwoLayerReLU(d, m, generator=generators[k])`` would draw it.
     device, dtype, output_scale, bias : optional
         As for :class:`TwoLayerReLU`.
 
@@ -186,36 +168,26 @@ class Ensemble(TwoLayerReLU):
     >>> bool(torch.equal(ens.member(1).W, net.W))
     True
 
-    Notes
-    -----
     Book: the sweeps of chapters 10–12.
     """
 
-    def __init__(
-        self,
-        d: int,
-        m: int,
-        *,
-        generators: Sequence[torch.Generator],
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        output_scale: float | None = None,
-        bias: bool = False,
-    ) -> None:
+    def __init__(self, d: int, m: int, *, generators: Sequence[torch.Generator],
+                 device: torch.device | str | None = None, dtype: torch.dtype | None = None,
+                 output_scale: float | None = None, bias: bool = False) -> None:
         d = _checks.positive_int("d", d)
         m = _checks.positive_int("m", m)
         _sequence_of("generators", generators, torch.Generator, "torch.Generator, one per member")
-        nets = [TwoLayerReLU(d, m, generator=g, device=device, dtype=dtype, output_scale=output_scale, bias=bias)
-                for g in generators]
-        nn.Module.__init__(self)
-        self._adopt(nets)
+        self._adopt([TwoLayerReLU(d, m, generator=g, device=device, dtype=dtype, output_scale=output_scale,
+                                  bias=bias) for g in generators])
 
-    def _adopt(self, nets: Sequence[TwoLayerReLU]) -> None:
+    def _adopt(self, nets: Sequence[TwoLayerReLU]) -> "Ensemble":
+        """Initialise this bare module with the members ``nets`` stacked (copies); returns it."""
+        nn.Module.__init__(self)
         first = nets[0]
         self.K, self.d, self.m, self.output_scale = len(nets), first.d, first.m, first.output_scale
         with torch.no_grad():
-            names = _WEIGHTS if first.has_bias else _WEIGHTS[:3]
-            _set_weights(self, *(torch.stack([getattr(net, n).detach() for net in nets]) for n in names))
+            _set_weights(self, *(torch.stack([w.detach() for w in ws]) for ws in zip(*map(_weights, nets))))
+        return self
 
     @classmethod
     def from_models(cls, models: Sequence[TwoLayerReLU]) -> "Ensemble":
@@ -233,10 +205,7 @@ class Ensemble(TwoLayerReLU):
         if any(k != key[0] or k[0] is not None for k in key):
             raise ValueError("`models` must be single networks sharing d, m, output_scale, biases, dtype and device; got "
                              f"(d={models[0].d}, m={models[0].m}) with others of another shape, scale, dtype or device.")
-        ens = cls.__new__(cls)
-        nn.Module.__init__(ens)
-        ens._adopt(models)
-        return ens
+        return cls.__new__(cls)._adopt(models)
 
     def member(self, k: int) -> TwoLayerReLU:
         """A :class:`TwoLayerReLU` holding a copy of member k's weights (changing it leaves the ensemble alone)."""
@@ -246,8 +215,7 @@ class Ensemble(TwoLayerReLU):
         net = TwoLayerReLU.__new__(TwoLayerReLU)
         nn.Module.__init__(net)
         net.d, net.m, net.output_scale = self.d, self.m, self.output_scale
-        names = _WEIGHTS if self.has_bias else _WEIGHTS[:3]
-        _set_weights(net, *(getattr(self, n).detach()[k].clone() for n in names))
+        _set_weights(net, *(w.detach()[k].clone() for w in _weights(self)))
         return net
 
     def members(self) -> list[TwoLayerReLU]:
@@ -255,13 +223,15 @@ class Ensemble(TwoLayerReLU):
         return [self.member(k) for k in range(self.K)]
 
 
-_WEIGHTS = ("W", "W0", "a", "b", "b0", "c")
+def _weights(net: TwoLayerReLU) -> list[torch.Tensor]:
+    """The weights in the order of :func:`_set_weights`: W, W₀, a, and b, b₀, c with biases."""
+    return [getattr(net, n) for n in ("W", "W0", "a", "b", "b0", "c")[:6 if net.has_bias else 3]]
 
 
 def _set_weights(net: nn.Module, W: torch.Tensor, W0: torch.Tensor, a: torch.Tensor, b: torch.Tensor | None = None,
                  b0: torch.Tensor | None = None, c: torch.Tensor | None = None) -> None:
-    """Give a network its weights: W and b trained (parameters), W₀, a, b₀ and c fixed (buffers); the
-    tensors are adopted as they are (callers pass copies). Without biases b, b₀ and c are None."""
+    """Give a network its weights, adopted as they are (callers pass copies): W and b trained (parameters),
+    W₀, a, b₀ and c fixed (buffers); without biases b, b₀ and c are None."""
     net.W = nn.Parameter(W)
     net.register_buffer("W0", W0)
     net.register_buffer("a", a)
@@ -295,18 +265,28 @@ def _pre(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None) -> tor
     return z if b is None else z + b.unsqueeze(-2)
 
 
-def _rows(x: torch.Tensor, W: torch.Tensor) -> int:
-    """Rows of x per chunk so that a (K, rows, m) block stays below ``_CHUNK`` elements."""
-    return max(1, _CHUNK // max(1, W.shape[:-1].numel()))
+def _by_rows(fn, W: torch.Tensor, x: torch.Tensor, d: torch.Tensor | None = None) -> torch.Tensor:
+    """fn(x, d) on blocks of rows of x (and of d unless None) so that a (K, rows, m) block stays below
+    ``_CHUNK`` elements, joined on the last axis."""
+    rows = max(1, _CHUNK // max(1, W.shape[:-1].numel()))
+    if x.shape[-2] <= rows:
+        return fn(x, d)
+    xs = x.split(rows, dim=-2)
+    ds = [None] * len(xs) if d is None else d.split(rows, dim=-2)
+    return torch.cat([fn(xb, db) for xb, db in zip(xs, ds)], dim=-1)
 
 
 def _forward(W: torch.Tensor, a: torch.Tensor, scale: float, x: torch.Tensor,
              b: torch.Tensor | None = None, c: torch.Tensor | None = None) -> torch.Tensor:
-    """f(x) for x (n, d) or (K, n, d), evaluated in chunks of rows so that memory stays bounded."""
-    rows = _rows(x, W)
-    if x.shape[-2] <= rows:
-        return _readout(torch.relu(_pre(x, W, b)), a, scale, c)
-    return torch.cat([_readout(torch.relu(_pre(xb, W, b)), a, scale, c) for xb in x.split(rows, dim=-2)], dim=-1)
+    """f(x) for x (n, d) or (K, n, d), evaluated in blocks of rows so that memory stays bounded."""
+    return _by_rows(lambda xb, _: _readout(torch.relu(_pre(xb, W, b)), a, scale, c), W, x)
+
+
+def _unit(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows of v scaled to unit norm (zero rows stay zero) and the norms."""
+    norms = torch.linalg.vector_norm(v, dim=-1)
+    safe = norms.clamp_min(torch.finfo(v.dtype).tiny)
+    return torch.where((norms > 0)[..., None], v / safe[..., None], torch.zeros_like(v)), norms
 
 
 def _input_gradient(W: torch.Tensor, coef: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -315,8 +295,7 @@ def _input_gradient(W: torch.Tensor, coef: torch.Tensor, z: torch.Tensor) -> tor
 
 
 def preactivations(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
-    """Pre-activations w_sᵀx (+ b_s with biases) for every input and neuron, shape (n, m) ((K, n, m) for an
-    ensemble), no graph.
+    """Pre-activations w_sᵀx (+ b_s) for every input and neuron, (n, m) ((K, n, m) for an ensemble), no graph.
 
     Examples
     --------
@@ -344,8 +323,8 @@ def input_gradient(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
     Returns
     -------
     torch.Tensor, shape (n, d), or (K, n, d) for an ensemble
-        Agrees with autograd (which uses relu'(0) = 0, as here). No graph is recorded. With biases the
-        indicator is 1[w_sᵀx + b_s > 0].
+        Agrees with autograd (which uses relu'(0) = 0, as here); no graph. With biases the indicator is
+        1[w_sᵀx + b_s > 0].
 
     Examples
     --------
@@ -354,8 +333,6 @@ def input_gradient(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
     >>> ll.input_gradient(net, torch.ones(2, 3)).shape
     torch.Size([2, 3])
 
-    Notes
-    -----
     Book: the closed-form gradient, label ``prop-gradient-closed-form``.
     """
     _checks.model("model", model, biases=True)

@@ -31,12 +31,6 @@ from .model import TwoLayerReLU
 __all__ = ["tangent_kernel", "limit_kernel", "min_norm_interpolant", "linearized_flip_distance"]
 
 
-def _pair(model: TwoLayerReLU, x1: torch.Tensor, x2: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-    x1 = _checks.inputs("x1", x1, model)
-    x2 = x1 if x2 is None else _checks.inputs("x2", x2, model)
-    return x1, x2
-
-
 def _gram(W0: torch.Tensor, scale: float, x1: torch.Tensor, x2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """α² (x1 x2ᵀ) ⊙ (A1 A2ᵀ), A the activation patterns under W0, and A1 (in x1's dtype)."""
     a1 = (x1 @ W0.T > 0).to(x1.dtype)
@@ -47,8 +41,7 @@ def _gram(W0: torch.Tensor, scale: float, x1: torch.Tensor, x2: torch.Tensor) ->
 def tangent_kernel(model: TwoLayerReLU, x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
     r"""The tangent kernel K_m(x, x') of the network at its initialisation W₀.
 
-    K_m(x, x') = ⟨∇_W f(x; W₀), ∇_W f(x'; W₀)⟩ = α² (xᵀx') · #{s : w_{s,0}ᵀx > 0 and w_{s,0}ᵀx' > 0},
-    with α the output scale (the output signs a_s = ±1 square to one).
+    K_m(x, x') = α² (xᵀx') · #{s : w_{s,0}ᵀx > 0 and w_{s,0}ᵀx' > 0} (the signs a_s = ±1 square to one).
 
     Parameters
     ----------
@@ -70,12 +63,11 @@ def tangent_kernel(model: TwoLayerReLU, x1: torch.Tensor, x2: torch.Tensor | Non
     >>> float(ll.tangent_kernel.tangent_kernel(net, x)) == active / 4  # K(x, x) = ‖∇_W f(x; W₀)‖²
     True
 
-    Notes
-    -----
     Book: ``def-tangent-kernel`` (chapter 4).
     """
     _checks.model("model", model)
-    x1, x2 = _pair(model, x1, x2)
+    x1 = _checks.inputs("x1", x1, model)
+    x2 = x1 if x2 is None else _checks.inputs("x2", x2, model)
     with torch.no_grad():
         return _gram(model.W0, model.output_scale, x1, x2)[0]
 
@@ -105,8 +97,6 @@ def limit_kernel(x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tens
     tensor([[0.5000, 0.0000],
             [0.0000, 2.0000]], dtype=torch.float64)
 
-    Notes
-    -----
     Book: ``prop-kernel-limit`` (chapter 4).
     """
     x1 = _checks.tensor("x1", x1, ndim=2)
@@ -123,23 +113,19 @@ def limit_kernel(x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tens
     return inner * (math.pi - theta) / (2 * math.pi)
 
 
-def min_norm_interpolant(
-    model: TwoLayerReLU, x: torch.Tensor, targets: torch.Tensor
-) -> tuple[TwoLayerReLU, torch.Tensor]:
+def min_norm_interpolant(model: TwoLayerReLU, x: torch.Tensor,
+                         targets: torch.Tensor) -> tuple[TwoLayerReLU, torch.Tensor]:
     r"""The weights closest to W₀ at which the linearised model takes the given values.
 
-    Solves H c = t − f(X; W₀) with H the tangent Gram matrix of ``x`` (:func:`tangent_kernel`) and
-    returns a copy of the network with W = W₀ + Σᵢ cᵢ ∇_W f(xᵢ; W₀), so that
-    f_lin(xᵢ; W) = tᵢ for every i (``thm-lazy-interpolation``), together with c. Row s moves by
-    α‖Σᵢ cᵢ 𝟙[w_{s,0}ᵀxᵢ > 0] xᵢ‖ ≤ α‖c‖₁ maxᵢ‖xᵢ‖. The solve runs in float64 (H is often badly
-    conditioned); the returned network has the input's dtype and device, its W₀ and a unchanged.
+    Solves H c = t − f(X; W₀) (H the Gram matrix of ``x``, as in the module docstring) and returns a copy
+    of the network with W = W₀ + Σᵢ cᵢ ∇_W f(xᵢ; W₀), so f_lin(xᵢ; W) = tᵢ, and c. The solve runs in
+    float64 (H is often badly conditioned); the copy keeps the model's dtype, device, W₀ and a.
 
     Parameters
     ----------
     model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
-        Inputs whose Gram matrix must be invertible (no repeated inputs, and n ≤ the rank the
-        activation patterns allow).
+        Inputs with an invertible Gram matrix (no repeated inputs, n ≤ the rank the patterns allow).
     targets : torch.Tensor, shape (n,)
 
     Returns
@@ -161,8 +147,6 @@ def min_norm_interpolant(
     >>> bool(torch.allclose(ll.linearization(fit, x), torch.ones(5, dtype=torch.float64)))
     True
 
-    Notes
-    -----
     Book: ``thm-lazy-interpolation`` (chapter 4).
     """
     x = _checks.model_inputs(model, x)
@@ -172,11 +156,8 @@ def min_norm_interpolant(
         W0, a = model.W0.double(), model.a.double()
         gram, active = _gram(W0, model.output_scale, x64, x64)
         f0 = (torch.relu(x64 @ W0.T) @ a) * model.output_scale
-        try:
-            coef = torch.linalg.solve(gram, targets.to(device=x.device, dtype=torch.float64) - f0)
-        except RuntimeError as exc:  # torch raises on an exactly singular matrix
-            raise ValueError("`x` must have an invertible tangent Gram matrix; got a singular one.") from exc
-        if not bool(torch.isfinite(coef).all()):
+        coef, info = torch.linalg.solve_ex(gram, targets.to(device=x.device, dtype=torch.float64) - f0)
+        if bool(info) or not bool(torch.isfinite(coef).all()):  # info ≠ 0: exactly singular
             raise ValueError("`x` must have an invertible tangent Gram matrix; got a singular one.")
         move = model.output_scale * a[:, None] * ((active * coef[:, None]).T @ x64)
         fit = copy.deepcopy(model)
@@ -184,20 +165,16 @@ def min_norm_interpolant(
     return fit, coef
 
 
-def linearized_flip_distance(
-    model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | None = None
-) -> torch.Tensor:
+def linearized_flip_distance(model: TwoLayerReLU, x: torch.Tensor,
+                             direction: torch.Tensor | None = None) -> torch.Tensor:
     r"""Exact distance along a ray to the first sign change of the linearised model, as a function of x.
 
-    For fixed weights W the linearised model f_lin(x; W) = α Σ_s a_s 𝟙[w_{s,0}ᵀx > 0] w_sᵀx is piecewise
-    linear in x with *jumps*: where w_{s,0}ᵀx changes sign, neuron s enters or leaves with the value
-    α a_s w_sᵀx, which is not zero unless w_s = w_{s,0}. Along x + t·u the jumps sit at
-    t_s = −(w_{s,0}ᵀx)/(w_{s,0}ᵀu); between them f_lin is linear. The pieces and jumps are walked in
-    order and the first t ≥ 0 where the sign differs from sign f_lin(x) is returned (``inf`` if none,
-    0 where f_lin(x) = 0). At W = W₀ it equals :func:`lazylib.flip_distance`.
-
-    The default direction is u = −sign f_lin(x) · g/‖g‖ with g = α Σ_s a_s 𝟙[w_{s,0}ᵀx > 0] w_s, the
-    gradient of f_lin in x (the single-step attack on the linearised model).
+    For fixed W, f_lin(x; W) = α Σ_s a_s 𝟙[w_{s,0}ᵀx > 0] w_sᵀx is piecewise linear in x with *jumps*: where
+    w_{s,0}ᵀx changes sign, neuron s enters or leaves with the value α a_s w_sᵀx (zero only if w_s = w_{s,0}).
+    Along x + t·u the jumps sit at t_s = −(w_{s,0}ᵀx)/(w_{s,0}ᵀu); the pieces and jumps are walked in order
+    and the first t ≥ 0 where the sign differs from sign f_lin(x) is returned (``inf`` if none, 0 where
+    f_lin(x) = 0). At W = W₀ it equals :func:`lazylib.flip_distance`. The default direction is
+    u = −sign f_lin(x) · g/‖g‖, g = α Σ_s a_s 𝟙[w_{s,0}ᵀx > 0] w_s the gradient of f_lin in x.
 
     Parameters
     ----------
@@ -218,8 +195,6 @@ def linearized_flip_distance(
     >>> bool(torch.allclose(ll.tangent_kernel.linearized_flip_distance(net, x), ll.flip_distance(net, x)))
     True
 
-    Notes
-    -----
     Book: chapter 4, flip distances of the linearised model against the trained network's.
     """
     x = _checks.model_inputs(model, x)
@@ -256,8 +231,6 @@ def linearized_flip_distance(
         t_jump = torch.where((s * before > 0) & (s * after <= 0), tau, inf)
         # The last piece runs to infinity.
         end_value, end_slope = after[:, -1], slope_after[:, -1]
-        if tau.shape[1] == 0:  # pragma: no cover - a network has at least one neuron
-            end_value = start_value
         tail = (sgn0 * end_value > 0) & (sgn0 * end_slope < 0)
         t_tail = torch.where(tail, last[:, 0] + (end_value / end_slope.where(tail, torch.ones_like(end_slope))).abs(), torch.full_like(f0, float("inf")))
         t = torch.minimum(torch.minimum(t_piece.amin(dim=1), t_jump.amin(dim=1)), t_tail)
