@@ -4,6 +4,9 @@ The split of ∇ₓf(x; W) into its value at W₀, a deviation and a flip term, 
 last two (Proposition ``prop-gradient-decomposition``); Lemma ``lem-gradient-norm`` with explicit
 constants; and the search of the ball for the weights that shrink (or grow) the gradient norm the most,
 with a certificate on the other side (the worst case of the lemma).
+
+Conventions: the lazy ball is B_{2,∞}(W₀, R) with radius R ≥ 0 (e.g. ``lazy_radius(m, C0)``); x is a
+batch of inputs of shape (n, d); γ ∈ (0, 1) is a failure probability and C₀ ≥ 0 the lazy-regime constant.
 """
 
 from __future__ import annotations
@@ -17,27 +20,14 @@ from .. import _checks
 from ..model import TwoLayerReLU
 from ._shared import masked_operator_norm
 
-__all__ = [
-    "GradientDecomposition",
-    "gradient_decomposition",
-    "GradientChangeBounds",
-    "gradient_change_bounds",
-    "GradientNormBounds",
-    "gradient_norm_bounds",
-    "GradientNormSearch",
-    "gradient_norm_search",
-]
+__all__ = ["GradientDecomposition", "gradient_decomposition", "GradientChangeBounds",
+    "gradient_change_bounds", "GradientNormBounds", "gradient_norm_bounds", "GradientNormSearch",
+    "gradient_norm_search"]
 
 
 class GradientDecomposition(NamedTuple):
-    r"""∇ₓf(x; W) = initial + deviation + flip, each a tensor of shape (n, d).
-
-    - ``initial``: ∇ₓf(x; W₀) = m^{-1/2} Σ_s a_s 1[w_{s,0}ᵀx > 0] w_{s,0};
-    - ``deviation``: m^{-1/2} Σ_s a_s 1[w_sᵀx > 0] (w_s − w_{s,0}), the weights' movement at the current
-      activation pattern;
-    - ``flip``: m^{-1/2} Σ_s a_s (1[w_sᵀx > 0] − 1[w_{s,0}ᵀx > 0]) w_{s,0}, the neurons whose activation
-      changed.
-    """
+    """∇ₓf(x; W) = ``initial`` (∇ₓf(x; W₀)) + ``deviation`` (the weights' movement at the current activation
+    pattern) + ``flip`` (the neurons whose activation changed), each of shape (n, d)."""
 
     initial: torch.Tensor
     deviation: torch.Tensor
@@ -45,14 +35,9 @@ class GradientDecomposition(NamedTuple):
 
 
 def gradient_decomposition(model: TwoLayerReLU, x: torch.Tensor) -> GradientDecomposition:
-    r"""Split the input gradient at the current W into its value at W₀, a deviation and a flip term.
+    """Split the input gradient at the current W into its value at W₀, a deviation and a flip term.
 
-    .. math:: \nabla_x f(x; W) = \underbrace{\tfrac{1}{\sqrt m}\sum_s a_s \chi_{s,0}\, w_{s,0}}_{\text{initial}}
-              + \underbrace{\tfrac{1}{\sqrt m}\sum_s a_s \chi_s\,(w_s - w_{s,0})}_{\text{deviation}}
-              + \underbrace{\tfrac{1}{\sqrt m}\sum_s a_s (\chi_s - \chi_{s,0})\, w_{s,0}}_{\text{flip}},
-
-    with χ_s = 1[w_sᵀx > 0] and χ_{s,0} = 1[w_{s,0}ᵀx > 0]. The three parts add up to
-    ``input_gradient(model, x)`` (up to rounding).
+    The three parts add up to ``input_gradient(model, x)`` (up to rounding).
 
     Parameters
     ----------
@@ -62,7 +47,6 @@ def gradient_decomposition(model: TwoLayerReLU, x: torch.Tensor) -> GradientDeco
     Returns
     -------
     GradientDecomposition
-        ``initial``, ``deviation``, ``flip``, each (n, d).
 
     Examples
     --------
@@ -92,11 +76,10 @@ def gradient_decomposition(model: TwoLayerReLU, x: torch.Tensor) -> GradientDeco
 
 
 class GradientChangeBounds(NamedTuple):
-    r"""Closed-form bounds on how far ∇ₓf can move over the lazy ball, per input (each of shape (n,)).
+    r"""Bounds on the two terms of ∇f(x; W) − ∇f(x; W₀) over the lazy ball, per input (each of shape (n,)).
 
-    - ``deviation``: R·|P(x)|/√m ≥ ‖deviation term‖, with P(x) = {s : w_{s,0}ᵀx > −R‖x‖} the neurons
-      that can be active;
-    - ``flip``: √(N_R(x)/m)·‖W_{0,S}‖_op ≥ ‖flip term‖, with S the N_R(x) switchable neurons;
+    - ``deviation``: R·|P(x)|/√m, with P(x) = {s : w_{s,0}ᵀx > −R‖x‖} the neurons that can be active;
+    - ``flip``: √(N_R(x)/m)·‖W_{0,S}‖_op, with S the N_R(x) neurons with |w_{s,0}ᵀx| ≤ R‖x‖ (switchable);
     - ``possibly_active``, ``switchable``: |P(x)| and N_R(x) (int64).
     """
 
@@ -112,30 +95,18 @@ class GradientChangeBounds(NamedTuple):
 
 
 def gradient_change_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> GradientChangeBounds:
-    r"""Closed-form bounds on the two terms of ∇f(x; W) − ∇f(x; W₀) over W ∈ B_{2,∞}(W₀, R).
-
-    For every W in the ball,
-
-    .. math:: \Bigl\|\tfrac{1}{\sqrt m}\sum_s a_s\chi_s(w_s - w_{s,0})\Bigr\| \le \frac{R\,|P(x)|}{\sqrt m},
-              \qquad
-              \Bigl\|\tfrac{1}{\sqrt m}\sum_s a_s(\chi_s - \chi_{s,0})w_{s,0}\Bigr\|
-              \le \sqrt{\frac{N_R(x)}{m}}\;\|W_{0,S}\|_{\mathrm{op}},
-
-    where a neuron can be active only if w_{s,0}ᵀx > −R‖x‖ (the set P(x)) and can change its
-    activation only if |w_{s,0}ᵀx| ≤ R‖x‖ (the set S of N_R(x) switchable neurons), and W_{0,S} stacks
-    their initial weights. The bounds depend on W₀ only, not on the model's current W.
+    """Closed-form bounds on the deviation and flip terms over W ∈ B_{2,∞}(W₀, R), from W₀ only.
 
     Parameters
     ----------
     model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
     radius : float
-        R ≥ 0, e.g. ``lazy_radius(m, C0)``.
+        R ≥ 0.
 
     Returns
     -------
     GradientChangeBounds
-        ``deviation``, ``flip`` (and the property ``total``), ``possibly_active``, ``switchable``.
 
     Examples
     --------
@@ -165,12 +136,11 @@ def gradient_change_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) 
 
 
 class GradientNormBounds(NamedTuple):
-    """Lemma B's explicit high-probability interval for ‖∇ₓf(x; W)‖, uniformly over the lazy ball.
+    """Lemma B's interval for ‖∇ₓf(x; W)‖ over the lazy ball, on one event of probability ≥ 1 − γ.
 
-    - ``lower``, ``upper``: with probability ≥ 1 − γ, lower ≤ ‖∇ₓf(x; W)‖ ≤ upper for every W in the
-      ball (lower is clipped at 0, where the bound says nothing);
-    - ``initial_lower``, ``initial_upper``: the interval for ‖∇ₓf(x; W₀)‖ on the same event;
-    - ``deviation``, ``flip``: the bounds on the deviation and flip terms on that event.
+    - ``lower``, ``upper``: lower ≤ ‖∇ₓf(x; W)‖ ≤ upper for every W in the ball (lower clipped at 0);
+    - ``initial_lower``, ``initial_upper``: the interval for ‖∇ₓf(x; W₀)‖;
+    - ``deviation``, ``flip``: the bounds on the deviation and flip terms.
     """
 
     lower: float
@@ -182,26 +152,7 @@ class GradientNormBounds(NamedTuple):
 
 
 def gradient_norm_bounds(m: int, d: int, C0: float, gamma: float) -> GradientNormBounds:
-    r"""Lemma B with explicit constants: an interval for ‖∇ₓf(x; W)‖ over the whole lazy ball.
-
-    For any x ≠ 0 (the gradient does not depend on ‖x‖), with L = log(9/γ), R = C₀/√m,
-    p = P(|Z| ≤ R) = erf(R/√2) and N⁺ = min(m, mp + √(2mpL) + 2L/3), with probability at least 1 − γ
-    over (a, W₀), simultaneously for all W ∈ B_{2,∞}(W₀, R):
-
-    .. math::
-        \|\nabla f(x; W)\| \ge \sqrt{\Bigl(\tfrac12 - \sqrt{\tfrac{L}{2m}}\Bigr)_+
-            \bigl(d - 1 - 2\sqrt{(d-1)L}\bigr)_+} - \Delta,
-        \qquad
-        \|\nabla f(x; W)\| \le \sqrt{\min\Bigl(1, \tfrac12 + \sqrt{\tfrac{L}{2m}}\Bigr)
-            \bigl(d - 1 + 2\sqrt{(d-1)L} + 2L\bigr) + 2L} + \Delta,
-
-    .. math::
-        \Delta = C_0 \min\Bigl(1, \Phi(R) + \sqrt{\tfrac{L}{2m}}\Bigr)
-        + \sqrt{\tfrac{N^+}{m}}\Bigl(\sqrt{N^+}\,(1 + R) + \sqrt{d-1} + \sqrt{2L}\Bigr).
-
-    It follows from ‖∇f(x; W₀)‖² = (k/m)·χ²_{d−1} + f(x; W₀)² (k ~ Bin(m, 1/2) active neurons), the
-    decomposition of :func:`gradient_change_bounds`, and nine one-sided tail bounds of probability
-    γ/9 each (Hoeffding, Laurent–Massart, Bernstein, Gordon).
+    """Lemma B with the book's explicit constants, for any x ≠ 0 (the gradient does not depend on ‖x‖).
 
     Parameters
     ----------
@@ -209,10 +160,7 @@ def gradient_norm_bounds(m: int, d: int, C0: float, gamma: float) -> GradientNor
         Width, ≥ 1.
     d : int
         Input dimension, ≥ 2.
-    C0 : float
-        Lazy-regime constant, ≥ 0.
-    gamma : float
-        Failure probability, in (0, 1).
+    C0, gamma : float
 
     Returns
     -------
@@ -244,25 +192,18 @@ def gradient_norm_bounds(m: int, d: int, C0: float, gamma: float) -> GradientNor
     p = math.erf(R / math.sqrt(2.0))
     n_plus = min(float(m), m * p + math.sqrt(2.0 * m * p * L) + 2.0 * L / 3.0)
     flip = math.sqrt(n_plus / m) * (math.sqrt(n_plus) * (1.0 + R) + math.sqrt(D) + math.sqrt(2.0 * L))
-    return GradientNormBounds(
-        lower=max(0.0, init_lo - deviation - flip),
-        upper=init_hi + deviation + flip,
-        initial_lower=init_lo,
-        initial_upper=init_hi,
-        deviation=deviation,
-        flip=flip,
-    )
+    lower = max(0.0, init_lo - deviation - flip)
+    return GradientNormBounds(lower, init_hi + deviation + flip, init_lo, init_hi, deviation, flip)
 
 
 class GradientNormSearch(NamedTuple):
-    """Result of :func:`gradient_norm_search`.
+    """Result of :func:`gradient_norm_search`, in float64.
 
-    - ``norm`` (n,): ‖∇ₓf(x; W*)‖ at the best weights W* found, a point of the ball (float64);
-    - ``certificate`` (n,): a proven bound on the other side, for ``mode="min"`` a lower bound on
-      inf_W ‖∇ₓf(x; W)‖ and for ``mode="max"`` an upper bound on sup_W ‖∇ₓf(x; W)‖ (float64), so the
-      true extreme lies between ``norm`` and ``certificate``;
-    - ``weights`` (n, m, d) or None: W* for each input (float64), when asked for with
-      ``return_weights=True``.
+    - ``norm`` (n,): ‖∇ₓf(x; W*)‖ at the best weights W* found, a point of the ball;
+    - ``certificate`` (n,): a proven bound on the other side, a lower bound on inf_W ‖∇ₓf(x; W)‖ for
+      ``mode="min"`` and an upper bound on sup_W ‖∇ₓf(x; W)‖ for ``mode="max"``, so the true extreme
+      lies between ``norm`` and ``certificate``;
+    - ``weights`` (n, m, d) or None: W* for each input, with ``return_weights=True``.
     """
 
     norm: torch.Tensor
@@ -270,17 +211,40 @@ class GradientNormSearch(NamedTuple):
     weights: torch.Tensor | None
 
 
-def _nonzero_rows(name: str, x: torch.Tensor) -> None:
-    if bool((torch.linalg.vector_norm(x, dim=1) == 0).any()):
-        raise ValueError(f"`{name}` must have non-zero rows (the gradient vanishes on the whole ball at x = 0); got a zero row.")
+class _Ball(NamedTuple):
+    """The search's data: per input x̂ (c, d), ζ = x̂ᵀw_{s,0} (c, m), ‖x‖ (c, 1) and the neurons that may be
+    on and off (c, m); shared a (m,), W₀ (m, d), α = m^{-1/2} and R."""
+
+    xh: torch.Tensor
+    zeta: torch.Tensor
+    x_norm: torch.Tensor
+    on_ok: torch.Tensor
+    off_ok: torch.Tensor
+    a: torch.Tensor
+    W0: torch.Tensor
+    alpha: float
+    R: float
+
+    def tile(self, k: int) -> _Ball:
+        """The same data for k copies of the batch, one after the other."""
+        per_input = ("xh", "zeta", "x_norm", "on_ok", "off_ok")
+        return self._replace(**{f: _tile(getattr(self, f), k) for f in per_input})
 
 
-def _cap_response(u: torch.Tensor, xh: torch.Tensor, zeta: torch.Tensor, a: torch.Tensor, R: float):
-    """For every neuron, the v in its cap {‖v‖ ≤ R, x̂ᵀv ≥ −ζ_s} minimising a_s⟨u, v⟩.
+def _tile(t: torch.Tensor, k: int) -> torch.Tensor:
+    return t.repeat(k, *([1] * (t.ndim - 1)))
 
-    The minimiser lies in span{x̂, e}, e = the unit part of u orthogonal to x̂: v = β x̂ + γ e.
-    Returns β, γ (c, m), e (c, d), and u's components u·x̂ and ‖u − (u·x̂)x̂‖ (c, 1).
-    """
+
+def _gradient(b: _Ball, sa, beta, Gam, E):
+    """α Σ_s sa_s (w_{s,0} + β_s x̂ + Σ_t Γ_{s,t} E_t) for signed activations sa (c, m); (c, d)."""
+    return b.alpha * (sa @ b.W0 + (sa * beta).sum(dim=1, keepdim=True) * b.xh
+                      + torch.einsum("cm,cmt,ctd->cd", sa, Gam, E))
+
+
+def _cap_response(u: torch.Tensor, b: _Ball):
+    """For every neuron, the v = β x̂ + γ e in its cap {‖v‖ ≤ R, x̂ᵀv ≥ −ζ_s} minimising a_s⟨u, v⟩, e the unit
+    part of u orthogonal to x̂. Returns β, γ (c, m), e (c, d), u·x̂ and ‖u − (u·x̂)x̂‖ (c, 1)."""
+    xh, zeta, a, R = b.xh, b.zeta, b.a, b.R
     tiny = torch.finfo(u.dtype).tiny
     un = torch.linalg.vector_norm(u, dim=1, keepdim=True)
     ux = (u * xh).sum(dim=1, keepdim=True)
@@ -297,74 +261,67 @@ def _cap_response(u: torch.Tensor, xh: torch.Tensor, zeta: torch.Tensor, a: torc
     return beta, gam, e, ux, upn
 
 
-def _best_vertex(u, xh, zeta, a, W0, alpha, R, on_ok, off_ok, on_sign):
-    """The point of the achievable gradient set minimising ⟨u, g⟩ (on_sign=+1) or maximising it (−1).
-
-    Each neuron independently picks "off" (contribution 0) or "on" with its best deviation in the cap.
-    Returns the sum S (c, d) and the per-neuron choice (sig, β, γ, e) that builds the weights.
-    """
+def _best_vertex(u: torch.Tensor, b: _Ball, on_sign: float):
+    """The achievable gradient minimising ⟨u, g⟩ (on_sign=+1) or maximising it (−1): each neuron off or on
+    with its best cap point. Returns it (c, d) and the choice (sig, β, γ, e) that builds the weights."""
     v = u * on_sign
-    beta, gam, e, ux, upn = _cap_response(v, xh, zeta, a, R)
-    value_on = alpha * a * (v @ W0.T + beta * ux + gam * upn)  # ⟨v, contribution when on⟩
-    sig = on_ok & (~off_ok | (value_on < 0))
-    sa = sig.to(u.dtype) * a
-    S = alpha * (sa @ W0 + (sa * beta).sum(dim=1, keepdim=True) * xh + (sa * gam).sum(dim=1, keepdim=True) * e)
+    beta, gam, e, ux, upn = _cap_response(v, b)
+    value_on = b.alpha * b.a * (v @ b.W0.T + beta * ux + gam * upn)  # ⟨v, contribution when on⟩
+    sig = b.on_ok & (~b.off_ok | (value_on < 0))
+    sa = sig.to(u.dtype) * b.a
+    S = b.alpha * (sa @ b.W0 + (sa * beta).sum(dim=1, keepdim=True) * b.xh
+                   + (sa * gam).sum(dim=1, keepdim=True) * e)
     return S, (sig, beta, gam, e)
 
 
-def _realise(sig, beta, Gam, E, xh, zeta, a, W0, alpha, R, x_norm):
-    """Actual weights from a per-neuron choice (on-neurons: v = β x̂ + Σ_j Γ_j E_j, with E ⊥ x̂), nudged
-    strictly inside the on-caps, and the gradient they give. Returns g and the final (β, Γ)."""
+def _step_size(G: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
+    """The exact line search of Frank–Wolfe for ‖g‖² from G towards S, in [0, 1]; (c,)."""
+    D = S - G
+    return ((G * (G - S)).sum(dim=1) / (D * D).sum(dim=1).clamp_min(1e-300)).clamp(0.0, 1.0)
+
+
+def _realise(b: _Ball, sig, beta, Gam, E):
+    """Actual weights from a per-neuron choice (on: v = β x̂ + Σ_j Γ_j E_j, E ⊥ x̂), nudged strictly inside
+    the on-caps, and the gradient they give. Returns g and the final (β, Γ)."""
     eps = 1e-6
+    zeta, R = b.zeta, b.R
     # on: move a fraction eps towards R·x̂ so the pre-activation is strictly positive; off: push down.
     beta_off = torch.where(zeta > 0, torch.full_like(zeta, -R), torch.zeros_like(zeta))
     beta_w = torch.where(sig, (1 - eps) * beta + eps * R, beta_off)
     Gam_w = torch.where(sig[..., None], (1 - eps) * Gam, torch.zeros_like(Gam))
-    pre = x_norm * (zeta + beta_w)  # w_sᵀx for w_s = w_{s,0} + β x̂ + Σ Γ_j E_j
-    act = (pre > 0).to(W0.dtype) * a
-    g = alpha * (act @ W0 + (act * beta_w).sum(dim=1, keepdim=True) * xh
-                 + torch.einsum("cm,cmt,ctd->cd", act, Gam_w, E))
-    return g, beta_w, Gam_w
+    pre = b.x_norm * (zeta + beta_w)  # w_sᵀx for w_s = w_{s,0} + β x̂ + Σ Γ_j E_j
+    act = (pre > 0).to(b.W0.dtype) * b.a
+    return _gradient(b, act, beta_w, Gam_w, E), beta_w, Gam_w
 
 
-def _frank_wolfe(G, xh, zeta, a, W0, alpha, R, on_m, off_m, steps, theta):
+def _frank_wolfe(b: _Ball, G, steps, theta):
     """Frank–Wolfe for min ‖g‖ over the hull of the achievable set, tracking g only; returns the last
     iterate, θ (the weight of "on" per neuron) and the best dual bound (a certified lower bound)."""
     lower = torch.zeros(G.shape[0], dtype=G.dtype, device=G.device)
     for _ in range(steps):
-        S, choice = _best_vertex(G, xh, zeta, a, W0, alpha, R, on_m, off_m, 1.0)
+        S, choice = _best_vertex(G, b, 1.0)
         Gn = torch.linalg.vector_norm(G, dim=1)
         # weak duality: ⟨Ĝ, S⟩ = min over the hull of ⟨Ĝ, g⟩ ≤ ‖g‖ for every g of the hull
         bound = torch.where(Gn > 0, (G * S).sum(dim=1) / Gn.clamp_min(1e-300), torch.zeros_like(Gn))
         lower = torch.maximum(lower, bound.clamp_min(0.0))
-        D = S - G
-        gap = (G * (G - S)).sum(dim=1)
-        tau = (gap / (D * D).sum(dim=1).clamp_min(1e-300)).clamp(0.0, 1.0)
-        G = G + tau[:, None] * D
-        theta = theta + tau[:, None] * (choice[0].to(G.dtype) - theta)
+        tau = _step_size(G, S)[:, None]
+        G = G + tau * (S - G)
+        theta = theta + tau * (choice[0].to(G.dtype) - theta)
     return G, theta, lower
 
 
-def _pattern_descent(G, xh, zeta, a, W0, alpha, R, pattern, steps):
-    """Frank–Wolfe with the activation pattern fixed, keeping every iterate as actual weights.
-
-    Each on-neuron's deviation is a convex combination of cap points, stored as v = β x̂ + Σ_j Γ_j E_j
-    with E_j the directions met on the way (one per step, each ⊥ x̂); convexity keeps it in the cap.
-    One extra slot is left for :func:`_greedy_toggles`.
-    """
-    c, m = zeta.shape
-    on_m, off_m = pattern, torch.zeros_like(pattern)
+def _pattern_descent(b: _Ball, G, pattern, steps):
+    """Frank–Wolfe with the activation pattern fixed, every iterate actual weights: each on-neuron's
+    deviation is a convex combination of cap points, v = β x̂ + Σ_j Γ_j E_j with E_j the directions met on
+    the way (one per step, each ⊥ x̂). One extra slot is left for :func:`_greedy_toggles`."""
+    b = b._replace(on_ok=pattern, off_ok=torch.zeros_like(pattern))
+    c, m = b.zeta.shape
     beta = torch.zeros(c, m, dtype=G.dtype, device=G.device)
     Gam = torch.zeros(c, m, steps + 1, dtype=G.dtype, device=G.device)
-    E = torch.zeros(c, steps + 1, W0.shape[1], dtype=G.dtype, device=G.device)
+    E = torch.zeros(c, steps + 1, b.W0.shape[1], dtype=G.dtype, device=G.device)
     for j in range(steps):
-        S, (_, b_new, g_new, e_new) = _best_vertex(G, xh, zeta, a, W0, alpha, R, on_m, off_m, 1.0)
-        if j == 0:
-            tau = torch.ones(c, dtype=G.dtype, device=G.device)
-        else:
-            D = S - G
-            tau = ((G * (G - S)).sum(dim=1) / (D * D).sum(dim=1).clamp_min(1e-300)).clamp(0.0, 1.0)
-        t = tau[:, None]
+        S, (_, b_new, g_new, e_new) = _best_vertex(G, b, 1.0)
+        t = (torch.ones(c, dtype=G.dtype, device=G.device) if j == 0 else _step_size(G, S))[:, None]
         beta = (1 - t) * beta + t * b_new
         Gam = Gam * (1 - t)[..., None]
         Gam[:, :, j] = t * g_new
@@ -373,10 +330,11 @@ def _pattern_descent(G, xh, zeta, a, W0, alpha, R, pattern, steps):
     return beta, Gam, E
 
 
-def _greedy_toggles(u, xh, zeta, a, W0, alpha, R, on_ok, off_ok, sig, beta, Gam, E, steps):
+def _greedy_toggles(b: _Ball, u, sig, beta, Gam, E, steps):
     """Improve a pattern one neuron at a time (per input, the toggle that lowers ‖g‖ most), keeping the
     on-neurons' deviations; a neuron switched on gets its best response to u (stored in E's last slot)."""
-    b_u, g_u, e_u, _, _ = _cap_response(u, xh, zeta, a, R)
+    W0, a, alpha = b.W0, b.a, b.alpha
+    b_u, g_u, e_u, _, _ = _cap_response(u, b)
     E = E.clone()
     E[:, -1] = e_u
     beta = torch.where(sig, beta, b_u)
@@ -386,14 +344,14 @@ def _greedy_toggles(u, xh, zeta, a, W0, alpha, R, on_ok, off_ok, sig, beta, Gam,
     EE = E @ E.transpose(1, 2)
     # ‖c_s‖² = α²‖w_{s,0} + v_s‖², with v_s = β x̂ + Γ E and E ⊥ x̂
     vv = beta**2 + torch.einsum("cmt,ctu,cmu->cm", Gam, EE, Gam)
-    sq = alpha**2 * ((W0 * W0).sum(dim=1) + vv + 2 * beta * zeta + 2 * (Gam * WE).sum(dim=2))
+    sq = alpha**2 * ((W0 * W0).sum(dim=1) + vv + 2 * beta * b.zeta + 2 * (Gam * WE).sum(dim=2))
     for _ in range(steps):
-        sa = sig.to(u.dtype) * a
-        G = alpha * (sa @ W0 + (sa * beta).sum(dim=1, keepdim=True) * xh + torch.einsum("cm,cmt,ctd->cd", sa, Gam, E))
+        G = _gradient(b, sig.to(u.dtype) * a, beta, Gam, E)
         EG = torch.einsum("ctd,cd->ct", E, G)
-        Gc = alpha * a * (G @ W0.T + beta * (G * xh).sum(dim=1, keepdim=True) + torch.einsum("cmt,ct->cm", Gam, EG))
+        Gx = (G * b.xh).sum(dim=1, keepdim=True)
+        Gc = alpha * a * (G @ W0.T + beta * Gx + torch.einsum("cmt,ct->cm", Gam, EG))
         sign = torch.where(sig, -1.0, 1.0).to(u.dtype)  # toggling removes an on-neuron or adds an off one
-        allowed = torch.where(sig, off_ok, on_ok)
+        allowed = torch.where(sig, b.off_ok, b.on_ok)
         change = torch.where(allowed, 2 * sign * Gc + sq, torch.full_like(Gc, math.inf))  # Δ‖g‖²
         best, idx = change.min(dim=1)
         go = best < -1e-12 * (G * G).sum(dim=1).clamp_min(1e-300)
@@ -405,28 +363,50 @@ def _greedy_toggles(u, xh, zeta, a, W0, alpha, R, on_ok, off_ok, sig, beta, Gam,
     return sig, beta, Gam, E
 
 
-def _minimise(g0, xh, zeta, a, W0, alpha, R, on_ok, off_ok, init, steps, flips, x_norm):
+def _minimise(b: _Ball, g0, init, steps, flips):
     """The min search: relaxation with a certificate, rounding to candidate patterns, descent with each
     pattern fixed, greedy toggles; returns the best actual point's gradient and coefficients."""
     n = g0.shape[0]
-    G, theta, lower = _frank_wolfe(g0.clone(), xh, zeta, a, W0, alpha, R, on_ok, off_ok, steps, init.to(g0.dtype))
+    G, theta, lower = _frank_wolfe(b, g0.clone(), steps, init.to(g0.dtype))
+    patterns = [init]
     if flips:  # θ rounded at three thresholds, and the initial pattern; all searched as one batch
-        patterns = [(theta >= t) & on_ok | ~off_ok for t in (0.5, 0.1, 0.9)] + [init]
-    else:
-        patterns = [init]
+        patterns = [(theta >= t) & b.on_ok | ~b.off_ok for t in (0.5, 0.1, 0.9)] + patterns
     k = len(patterns)
-    rep = lambda t: t.repeat(k, *([1] * (t.ndim - 1)))  # noqa: E731
     pattern = torch.cat(patterns, dim=0)
-    xh_k, zeta_k, on_k, off_k, xn_k = rep(xh), rep(zeta), rep(on_ok), rep(off_ok), rep(x_norm)
-    beta, Gam, E = _pattern_descent(rep(G), xh_k, zeta_k, a, W0, alpha, R, pattern, steps)
+    bk = b.tile(k)
+    beta, Gam, E = _pattern_descent(bk, _tile(G, k), pattern, steps)
     sig = pattern
     if flips:
-        sa = pattern.to(g0.dtype) * a
-        u = alpha * (sa @ W0 + (sa * beta).sum(dim=1, keepdim=True) * xh_k + torch.einsum("cm,cmt,ctd->cd", sa, Gam, E))
-        sig, beta, Gam, E = _greedy_toggles(u, xh_k, zeta_k, a, W0, alpha, R, on_k, off_k, pattern, beta, Gam, E, steps)
-    g, beta_w, Gam_w = _realise(sig, beta, Gam, E, xh_k, zeta_k, a, W0, alpha, R, xn_k)
+        u = _gradient(bk, pattern.to(g0.dtype) * b.a, beta, Gam, E)
+        sig, beta, Gam, E = _greedy_toggles(bk, u, pattern, beta, Gam, E, steps)
+    g, beta_w, Gam_w = _realise(bk, sig, beta, Gam, E)
     pick = torch.linalg.vector_norm(g, dim=1).reshape(k, n).argmin(dim=0) * n + torch.arange(n, device=g0.device)
     return g[pick], beta_w[pick], Gam_w[pick], E[pick], lower
+
+
+def _maximise(b: _Ball, g0, restarts, steps, generator):
+    """The max search: the ascent u ← S(u) from ∇f(x; W₀) and ``restarts`` random directions; returns the
+    best start's gradient, coefficients and direction."""
+    n, d = g0.shape
+    rng = torch.randn(restarts, n, d, generator=generator, dtype=torch.float64).to(g0.device)
+    starts = torch.cat([g0[None], rng], dim=0)  # (r + 1, n, d)
+    rr = starts.shape[0]
+    u = starts.reshape(rr * n, -1)
+    br = b.tile(rr)
+    best_norm = torch.full((rr * n,), -1.0, dtype=torch.float64, device=g0.device)
+    best_dir = u.clone()
+    for _ in range(steps):  # ‖S(u)‖ never decreases: ‖S(S(u))‖ ≥ ⟨Ŝ(u), S(S(u))⟩ ≥ ⟨Ŝ(u), S(u)⟩
+        S, _ = _best_vertex(u, br, -1.0)
+        Sn = torch.linalg.vector_norm(S, dim=1)
+        better = Sn > best_norm
+        best_norm = torch.where(better, Sn, best_norm)
+        best_dir = torch.where(better[:, None], u, best_dir)
+        u = S
+    pick = best_norm.reshape(rr, n).argmax(dim=0)
+    best_dir = best_dir.reshape(rr, n, -1)[pick, torch.arange(n, device=g0.device)]
+    _, (sig, beta, gam, e) = _best_vertex(best_dir, b, -1.0)
+    E = e[:, None, :]
+    return (*_realise(b, sig, beta, gam[..., None], E), E)
 
 
 def gradient_norm_search(
@@ -441,30 +421,24 @@ def gradient_norm_search(
     generator: torch.Generator | None = None,
     return_weights: bool = False,
 ) -> GradientNormSearch:
-    r"""Search the lazy ball for the weights that shrink (or grow) ‖∇ₓf(x; W)‖ the most.
+    """Search the lazy ball for the weights that shrink (or grow) ‖∇ₓf(x; W)‖ the most.
 
-    The gradient is g(W) = m^{-1/2} Σ_s a_s 1[w_sᵀx > 0] w_s: each neuron contributes either nothing
-    (off, possible when w_{s,0}ᵀx ≤ R‖x‖) or m^{-1/2} a_s (w_{s,0} + v_s) with v_s in its *cap*
-    {‖v‖ ≤ R, (w_{s,0} + v)ᵀx > 0} (on). The set of achievable gradients is a sum of one such set per
-    neuron, and the best point along any direction is found neuron by neuron in closed form.
+    Each neuron contributes nothing (off) or m^{-1/2} a_s (w_{s,0} + v_s) with v_s in its cap
+    {‖v‖ ≤ R, (w_{s,0} + v)ᵀx > 0} (on), so the best gradient along a direction is found in closed form.
 
-    - ``mode="min"``: Frank–Wolfe on the convex hull of that sum (each neuron may be "partly on"),
-      whose duality gap gives a **certified lower bound** on inf_W ‖g(W)‖; then each neuron is
-      rounded to on or off and the on-neurons' deviations are re-optimised by Frank–Wolfe with the
-      pattern fixed. Every Frank–Wolfe vertex is an actual point of the ball; the best is returned.
-    - ``mode="max"``: the ascent u ← S(u)/‖S(u)‖, S(u) the best point along u, which increases
-      ‖S(u)‖ at every step, from the direction of ∇f(x; W₀) and ``restarts`` random directions.
-      The certificate is the closed-form upper bound ‖∇f(x; W₀)‖ + :func:`gradient_change_bounds`.
-    - ``flips=False`` keeps every neuron's activation at x as at W₀ (only the deviation term can
-      act; a projected-gradient search on W sees only this). The certificate is then about that
-      restricted set.
+    - ``mode="min"``: Frank–Wolfe on the convex hull of the achievable gradients, whose duality gap gives
+      a **certified lower bound** on inf_W ‖∇ₓf(x; W)‖; then each neuron is rounded to on or off and the
+      deviations re-optimised with the pattern fixed. Every vertex is an actual point of the ball.
+    - ``mode="max"``: the ascent u ← S(u)/‖S(u)‖ (S(u) the best point along u) from ∇f(x; W₀) and
+      ``restarts`` random directions; the certificate is ‖∇f(x; W₀)‖ + :func:`gradient_change_bounds`.
+    - ``flips=False`` keeps every neuron's activation at x as at W₀ (what a projected-gradient search on W
+      sees); the certificate is then about that restricted set.
 
-    Everything is batched over the inputs (no loop over neurons) and computed in float64.
+    Batched over the inputs and computed in float64; only W₀ and a of the model are used.
 
     Parameters
     ----------
     model : TwoLayerReLU
-        Only W₀ and a are used; the ball is B_{2,∞}(W₀, radius).
     x : torch.Tensor, shape (n, d)
         Non-zero inputs.
     radius : float
@@ -475,7 +449,6 @@ def gradient_norm_search(
     restarts : int
         Random starting directions for ``mode="max"`` besides ∇f(x; W₀), ≥ 0.
     flips : bool
-        Allow activations to change (the full ball) or not.
     generator : torch.Generator, optional
         CPU generator for the random restarts.
     return_weights : bool
@@ -484,7 +457,6 @@ def gradient_norm_search(
     Returns
     -------
     GradientNormSearch
-        ``norm`` (found), ``certificate`` (proven bound on the other side), ``weights``.
 
     Examples
     --------
@@ -508,7 +480,10 @@ def gradient_norm_search(
     flips = _checks.flag("flips", flips)
     _checks.generator("generator", generator)
     return_weights = _checks.flag("return_weights", return_weights)
-    _nonzero_rows("x", x)
+    if bool((torch.linalg.vector_norm(x, dim=1) == 0).any()):
+        raise ValueError(
+            "`x` must have non-zero rows (the gradient vanishes on the whole ball at x = 0); got a zero row."
+        )
     R = float(radius)
     with torch.no_grad():
         W0 = model.W0.to(torch.float64)
@@ -522,39 +497,17 @@ def gradient_norm_search(
         init = zeta > 0
         if not flips:
             on_ok, off_ok = on_ok & init, off_ok & ~init
+        b = _Ball(xh, zeta, x_norm, on_ok, off_ok, a, W0, alpha, R)
         g0 = alpha * ((init.to(torch.float64) * a) @ W0)
         g0_norm = torch.linalg.vector_norm(g0, dim=1)
-        n = xd.shape[0]
-
         if mode == "min":
-            g, beta_w, Gam_w, E, certificate = _minimise(g0, xh, zeta, a, W0, alpha, R, on_ok, off_ok, init,
-                                                         steps, flips, x_norm)
+            g, beta_w, Gam_w, E, certificate = _minimise(b, g0, init, steps, flips)
         else:
-            rng = torch.randn(restarts, n, xd.shape[1], generator=generator, dtype=torch.float64).to(xd.device)
-            starts = torch.cat([g0[None], rng], dim=0)  # (r + 1, n, d)
-            rr = starts.shape[0]
-            rep = lambda t: t.repeat(rr, *([1] * (t.ndim - 1)))  # noqa: E731
-            u = starts.reshape(rr * n, -1)
-            xh_r, zeta_r, on_r, off_r = rep(xh), rep(zeta), rep(on_ok), rep(off_ok)
-            best_norm = torch.full((rr * n,), -1.0, dtype=torch.float64, device=xd.device)
-            best_dir = u.clone()
-            for _ in range(steps):  # ‖S(u)‖ never decreases: ‖S(S(u))‖ ≥ ⟨Ŝ(u), S(S(u))⟩ ≥ ⟨Ŝ(u), S(u)⟩
-                S, _ = _best_vertex(u, xh_r, zeta_r, a, W0, alpha, R, on_r, off_r, -1.0)
-                Sn = torch.linalg.vector_norm(S, dim=1)
-                better = Sn > best_norm
-                best_norm = torch.where(better, Sn, best_norm)
-                best_dir = torch.where(better[:, None], u, best_dir)
-                u = S
-            pick = best_norm.reshape(rr, n).argmax(dim=0)
-            best_dir = best_dir.reshape(rr, n, -1)[pick, torch.arange(n, device=xd.device)]
-            _, (sig, beta, gam, e) = _best_vertex(best_dir, xh, zeta, a, W0, alpha, R, on_ok, off_ok, -1.0)
-            E = e[:, None, :]
-            g, beta_w, Gam_w = _realise(sig, beta, gam[..., None], E, xh, zeta, a, W0, alpha, R, x_norm)
+            g, beta_w, Gam_w, E = _maximise(b, g0, restarts, steps, generator)
             if flips:
                 certificate = g0_norm + gradient_change_bounds(model, x, R).total.to(torch.float64)
             else:
                 certificate = g0_norm + R * alpha * init.sum(dim=1).to(torch.float64)
-
         norm = torch.linalg.vector_norm(g, dim=1)
         # W₀ itself lies in the ball: never report something worse than the starting point.
         keep0 = norm > g0_norm if mode == "min" else norm < g0_norm

@@ -3,6 +3,9 @@
 The paper's bound on |f(x; a, W)| over B_{2,∞}(W₀, C₀/√m) (Lemma ``lem-value``), the book's sharper form
 (Proposition ``prop-value-sharp``), and the exact range of f over the ball for many random networks at
 once, the certificate both bounds are checked against (Proposition ``prop-mean-worst-case``).
+
+The bounds hold with probability at least 1 − γ, γ ∈ (0, 1), for C₀ ≥ 0, width m ≥ 1 and ``norm`` = ‖x‖ ≥ 0
+(f is positively homogeneous in x, so they scale with ‖x‖).
 """
 
 from __future__ import annotations
@@ -18,22 +21,11 @@ __all__ = ["value_bound", "value_bound_sharp", "ValueRange", "sample_value_range
 
 
 def value_bound(gamma: float, C0: float, *, norm: float = 1.0) -> float:
-    r"""Lemma A's bound on |f(x; a, W)| over the lazy ball, as the paper's summary states it.
-
-    .. math:: \sup_{W \in B_{2,\infty}(W_0, C_0/\sqrt m)} |f(x; a, W)|
-              \le \|x\|\,\bigl(2\sqrt{\log(2/\gamma)} + C_0\bigr)
-              \quad\text{with probability at least } 1 - \gamma,
-
-    stated in the paper for ‖x‖ = 1; f is positively homogeneous in x, so the bound scales with ‖x‖.
+    r"""Lemma A's bound ‖x‖·(2√log(2/γ) + C₀) on sup_W |f(x; a, W)| over the lazy ball (the paper's form).
 
     Parameters
     ----------
-    gamma : float
-        Failure probability, in (0, 1).
-    C0 : float
-        Lazy-regime constant, ≥ 0.
-    norm : float
-        ‖x‖ ≥ 0.
+    gamma, C0, norm : float
 
     Examples
     --------
@@ -52,26 +44,13 @@ def value_bound(gamma: float, C0: float, *, norm: float = 1.0) -> float:
 
 
 def value_bound_sharp(gamma: float, C0: float, m: int, *, norm: float = 1.0) -> float:
-    r"""The book's sharper form of Lemma A, valid for every width m ≥ 1.
-
-    .. math:: \sup_W |f(x; a, W)| \le \|x\|\Bigl(\sqrt{2\log(4/\gamma)} + \frac{C_0}{2}
-              + C_0\sqrt{\frac{\log(4/\gamma)}{2m}}\Bigr)
-              \quad\text{with probability at least } 1 - \gamma.
-
-    The first term bounds |f(x; W₀)| (a sum of independent sub-Gaussian terms), the other two the
-    exact worst-case movement over the ball, whose mean is C₀‖x‖/2 (Proposition
-    ``prop-mean-worst-case``), by Hoeffding's inequality.
+    r"""The book's sharper Lemma A, ‖x‖·(√(2 log(4/γ)) + C₀/2 + C₀√(log(4/γ)/(2m))), for every m ≥ 1.
 
     Parameters
     ----------
-    gamma : float
-        Failure probability, in (0, 1).
-    C0 : float
-        Lazy-regime constant, ≥ 0.
+    gamma, C0 : float
     m : int
-        Width, ≥ 1.
     norm : float
-        ‖x‖ ≥ 0.
 
     Examples
     --------
@@ -92,11 +71,7 @@ def value_bound_sharp(gamma: float, C0: float, m: int, *, norm: float = 1.0) -> 
 
 
 class ValueRange(NamedTuple):
-    """f at initialisation and its exact range over the lazy ball, one entry per network.
-
-    Fields ``f0``, ``inf`` and ``sup`` (each a tensor of shape (n_nets,)): f(x; W₀), inf_W f(x; W) and
-    sup_W f(x; W) over W ∈ B_{2,∞}(W₀, C₀/√m).
-    """
+    """f(x; W₀) and the exact inf_W f, sup_W f over the lazy ball: ``f0``, ``inf``, ``sup``, (n_nets,)."""
 
     f0: torch.Tensor
     inf: torch.Tensor
@@ -119,28 +94,18 @@ def sample_value_range(
 ) -> ValueRange:
     r"""Exact range of f(x; ·) over the lazy ball for ``n_nets`` independent random initialisations.
 
-    For a fixed input x, f(x; W₀) and the extremes of f over B_{2,∞}(W₀, R) depend on W₀ only through
-    the pre-activations z_s = w_{s,0}ᵀx, which are independent N(0, ‖x‖²) whatever the dimension d.
-    So the networks are drawn in that reduced form (z and the signs a, per network), and the exact
-    extremes of ``lazylib.value_bounds`` are evaluated for each:
-
-    .. math:: \sup_W f = \tfrac{1}{\sqrt m}\sum_s a_s\,\sigma(z_s + a_s R\|x\|), \qquad
-              \inf_W f = \tfrac{1}{\sqrt m}\sum_s a_s\,\sigma(z_s - a_s R\|x\|), \qquad R = C_0/\sqrt m.
-
-    Network k equals ``TwoLayerReLU(1, m)`` with weights z[k]/‖x‖ at the input (‖x‖,), so the
-    result agrees with ``value_bounds`` on such networks exactly (a test checks it), and in
-    distribution with networks of any dimension d.
+    The range depends on W₀ only through z_s = w_{s,0}ᵀx ~ N(0, ‖x‖²), so each network is drawn as
+    (z, a) and the extremes of ``lazylib.value_bounds`` are evaluated in closed form: network k equals
+    ``TwoLayerReLU(1, m)`` with weights z[k]/‖x‖ at the input (‖x‖,), and agrees in distribution with
+    networks of any dimension d.
 
     Parameters
     ----------
     m : int
-        Width, ≥ 1.
     C0 : float
-        Lazy-regime constant, ≥ 0.
     n_nets : int
         Number of independent networks, ≥ 1.
     norm : float
-        ‖x‖ ≥ 0.
     generator : torch.Generator, optional
         CPU generator for the draws.
     dtype : torch.dtype
@@ -172,14 +137,13 @@ def sample_value_range(
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"`dtype` must be a floating-point torch.dtype; got {dtype!r}.")
     shift = C0 / math.sqrt(m) * norm
+    scale = 1.0 / math.sqrt(m)
     chunk = max(1, (1 << 22) // m)
-    f0s, los, his = [], [], []
-    for start in range(0, n_nets, chunk):  # chunks of networks bound the memory; each chunk is one batch
+    parts = []  # (f0, inf, sup) per chunk of networks: the chunks bound the memory
+    for start in range(0, n_nets, chunk):
         k = min(chunk, n_nets - start)
         z = torch.randn(k, m, generator=generator, dtype=torch.float64) * norm
         a = (torch.randint(0, 2, (k, m), generator=generator, dtype=torch.int64) * 2 - 1).to(torch.float64)
-        scale = 1.0 / math.sqrt(m)
-        f0s.append((a * torch.relu(z)).sum(dim=1) * scale)
-        his.append((a * torch.relu(z + a * shift)).sum(dim=1) * scale)
-        los.append((a * torch.relu(z - a * shift)).sum(dim=1) * scale)
-    return ValueRange(torch.cat(f0s).to(dtype), torch.cat(los).to(dtype), torch.cat(his).to(dtype))
+        terms = (z, z - a * shift, z + a * shift)  # the pre-activations giving f(x; W₀), inf f and sup f
+        parts.append([(a * torch.relu(t)).sum(dim=1) * scale for t in terms])
+    return ValueRange(*(torch.cat(column).to(dtype) for column in zip(*parts)))
