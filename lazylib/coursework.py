@@ -29,17 +29,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = [
-    "ExerciseCells",
-    "is_proof",
-    "find_exercises",
-    "student_notebook",
-    "install_cell_source",
-    "repository_url",
-    "check_chapter",
-    "release",
-    "main",
-]
+__all__ = ["ExerciseCells", "is_proof", "find_exercises", "student_notebook", "install_cell_source",
+           "repository_url", "check_chapter", "release", "main"]
 
 _EXERCISE = re.compile(r":::\{exercise\}\s*(?P<key>\S+)?[^\n]*\n(?::[^\n]*\n)*?:label:\s*(?P<label>\S+)")
 _SOL_START = re.compile(r":::\{solution-start\}\s*(?P<label>\S+)")
@@ -250,12 +241,11 @@ def _chapters(book: pathlib.Path, names: list[str]) -> list[pathlib.Path]:
     return sorted(p for p in book.glob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
-def _sync_install_cells(root: pathlib.Path, book: pathlib.Path) -> int:
+def _sync_install_cells(root: pathlib.Path, book: pathlib.Path, version: str, *, report: bool = True) -> int:
+    """Write the install cell of ``version`` into every chapter whose first code cell differs; the count."""
     import nbformat
 
-    from . import __version__
-
-    cell_source = install_cell_source(repository_url(root), __version__)
+    cell_source = install_cell_source(repository_url(root), version)
     changed = 0
     for path in _chapters(book, []):
         nb = nbformat.read(path, as_version=4)
@@ -264,7 +254,8 @@ def _sync_install_cells(root: pathlib.Path, book: pathlib.Path) -> int:
             first.source = cell_source
             nbformat.write(nb, path)
             changed += 1
-            print(f"updated the install cell of {path}")
+            if report:
+                print(f"updated the install cell of {path}")
     return changed
 
 
@@ -302,16 +293,7 @@ def release(root: pathlib.Path, version: str) -> str:
         raise ValueError(f"the tag {tag} must not exist yet; it does.")
     init.write_text(text[: current.start(1)] + version + text[current.end(1) :])
     book = root / "book"
-    url = repository_url(root)
-    cell_source = install_cell_source(url, version)
-    import nbformat
-
-    for path in _chapters(book, []):
-        nb = nbformat.read(path, as_version=4)
-        first = next(c for c in nb.cells if c.cell_type == "code")
-        if _source(first) != cell_source:
-            first.source = cell_source
-            nbformat.write(nb, path)
+    _sync_install_cells(root, book, version, report=False)
     git("add", "lazylib/__init__.py", *(str(p.relative_to(root)) for p in _chapters(book, [])))
     git("commit", "-q", "-m", f"Release {tag}")
     git("tag", "-a", tag, "-m", f"Release {tag}")
@@ -365,7 +347,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(err))
         print(f"committed 'Release {tag}' and tagged {tag}; push with `git push origin main {tag}`")
         return 0
-    changed = _sync_install_cells(root, book)
+    from . import __version__
+
+    changed = _sync_install_cells(root, book, __version__)
     print(f"{changed} chapter(s) updated")
     return 0
 

@@ -39,27 +39,22 @@ METHODS = ("clopper-pearson", "wilson", "hoeffding")
 def _betacf(a: torch.Tensor, b: torch.Tensor, x: torch.Tensor, iters: int = 300) -> torch.Tensor:
     """Continued fraction of I_x(a, b) (modified Lentz), valid for x < (a + 1)/(a + b + 2)."""
     tiny = 1e-300
+
+    def away_from_0(v: torch.Tensor) -> torch.Tensor:
+        return torch.where(v.abs() < tiny, torch.full_like(v, tiny), v)
+
+    def lentz(aa: torch.Tensor, dd: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return 1.0 / away_from_0(1.0 + aa * dd), away_from_0(1.0 + aa / c)
+
     qab, qap, qam = a + b, a + 1.0, a - 1.0
     c = torch.ones_like(x)
-    dd = 1.0 - qab * x / qap
-    dd = torch.where(dd.abs() < tiny, torch.full_like(dd, tiny), dd)
-    dd = 1.0 / dd
+    dd = 1.0 / away_from_0(1.0 - qab * x / qap)
     h = dd.clone()
     for k in range(1, iters + 1):
         m2 = 2 * k
-        aa = k * (b - k) * x / ((qam + m2) * (a + m2))
-        dd = 1.0 + aa * dd
-        dd = torch.where(dd.abs() < tiny, torch.full_like(dd, tiny), dd)
-        c = 1.0 + aa / c
-        c = torch.where(c.abs() < tiny, torch.full_like(c, tiny), c)
-        dd = 1.0 / dd
+        dd, c = lentz(k * (b - k) * x / ((qam + m2) * (a + m2)), dd, c)
         h = h * dd * c
-        aa = -(a + k) * (qab + k) * x / ((a + m2) * (qap + m2))
-        dd = 1.0 + aa * dd
-        dd = torch.where(dd.abs() < tiny, torch.full_like(dd, tiny), dd)
-        c = 1.0 + aa / c
-        c = torch.where(c.abs() < tiny, torch.full_like(c, tiny), c)
-        dd = 1.0 / dd
+        dd, c = lentz(-(a + k) * (qab + k) * x / ((a + m2) * (qap + m2)), dd, c)
         delta = dd * c
         h = h * delta
         if bool(((delta - 1.0).abs() < 1e-15).all()):

@@ -115,10 +115,6 @@ EXERCISES: dict[str, Exercise] = {}
 _KEYS: dict[str, tuple[str, float, str, str]] = {}
 
 
-def _register(ex: Exercise) -> None:
-    EXERCISES[ex.label] = ex
-
-
 def labels() -> list[str]:
     """Every registered exercise label, in book order."""
     return list(EXERCISES)
@@ -165,18 +161,19 @@ def _matches(label: str, value: float) -> bool:
 
 def _as_number(answer: Any) -> float | str:
     """The answer as a float, or a message saying why it cannot be one."""
+    expected = "expected a number (a float or a one-element tensor); got"
     if hasattr(answer, "numel") and hasattr(answer, "item"):  # a torch tensor
         if answer.numel() != 1:
-            return f"expected a number (a float or a one-element tensor); got a tensor of shape {tuple(answer.shape)}"
+            return f"{expected} a tensor of shape {tuple(answer.shape)}"
         if answer.dtype.is_complex or str(answer.dtype) == "torch.bool":
             return f"expected real numbers; got dtype {answer.dtype}"
         answer = answer.detach().cpu().item()
     elif hasattr(answer, "size") and hasattr(answer, "item") and hasattr(answer, "dtype"):  # numpy
         if answer.size != 1:
-            return f"expected a number (a float or a one-element tensor); got an array of shape {tuple(answer.shape)}"
+            return f"{expected} an array of shape {tuple(answer.shape)}"
         answer = answer.item()
     if isinstance(answer, bool) or not isinstance(answer, Real):
-        return f"expected a number (a float or a one-element tensor); got {type(answer).__name__}"
+        return f"{expected} {type(answer).__name__}"
     return float(answer)
 
 
@@ -225,8 +222,8 @@ def _load() -> None:
         raise ValueError(f"{_DATA_FILE}: 'order' must list the label of every exercise once.")
     for label in data["order"]:
         item = items[label]
-        _register(Exercise(label=label, chapter=item["chapter"], rtol=float(item["rtol"]),
-                           atol=float(item["atol"]), hint=item["hint"]))
+        EXERCISES[label] = Exercise(label=label, chapter=item["chapter"], rtol=float(item["rtol"]),
+                                    atol=float(item["atol"]), hint=item["hint"])
         if item.get("key") is not None:  # an exercise gets its key from `python -m instructor.make_keys`
             key = item["key"]
             _KEYS[label] = (key["grid"], float(key["step"]), key["salt"], key["digest"])
