@@ -2,20 +2,13 @@
 
 An explorer is a figure function ``draw(**values) -> Figure`` and a few controls, each a list of
 allowed values with a default. In a live notebook (Jupyter, Binder, Colab) :func:`explorer` shows
-sliders and redraws on every change. When the book's pages are executed for saving, or where
-ipywidgets is missing, it draws the default view and, with it, a set of other views computed by the
-same ``draw`` and rendered to PNG the same way; the saved output holds the default figure as an
-ordinary image and an HTML form of the explorer (the views, a labelled control per keyword and a few
-lines of inline JavaScript that swap the views), so the published page lets a reader move each
-control without a kernel, and the saved output holds no widget state. The environment variable
-``LAZYLIB_WIDGETS=static`` (set by the book's execute and test commands) selects the static form.
-
-Which views are precomputed (:func:`static_views`): every combination of the options when there are
-at most ``max_views`` of them; otherwise the controls move one at a time around the defaults (each
-option of one control with the others at their defaults), and if even that exceeds ``max_views``,
-the controls with the most options are thinned to evenly spaced options that keep the default. The
-figure functions of this module carry the budget their cost and image size allow
-(``draw.max_views``); other functions get :data:`DEFAULT_MAX_VIEWS`.
+sliders and redraws on every change. In static mode (``LAZYLIB_WIDGETS=static``, set by the book's
+execute and test commands, or where ipywidgets is missing) it shows the default figure as an ordinary
+image and, with it, an HTML form: other views drawn by the same ``draw`` (chosen by
+:func:`static_views` within the budget ``draw.max_views`` that this module's figure functions carry
+for their cost and image size, else :data:`DEFAULT_MAX_VIEWS`), a labelled control per keyword and a
+few lines of inline JavaScript that swap the views. So the published page lets a reader move each
+control without a kernel, and the saved output holds no widget state.
 
 Book: the explorers of every chapter.
 """
@@ -48,7 +41,10 @@ from .model import TwoLayerReLU, input_gradient
 from .plotting import MARKERS, PALETTE, _figure, _finish, panels_plot, xy_plot
 from .train import train
 
-__all__ = ["explorer", "static_mode", "static_views", "DEFAULT_MAX_VIEWS", "lazy_ball_figure"]
+__all__ = ["explorer", "static_mode", "static_views", "DEFAULT_MAX_VIEWS", "lazy_ball_figure",
+           "random_linear_figure", "random_network_figure", "gradient_difference_figure",
+           "flip_fraction_figure", "width_window_figure", "value_bound_figure", "gradient_norm_figure",
+           "scaling_figure", "transition_figure", "attack_gap_figure"]
 
 #: Views precomputed for an explorer whose ``draw`` declares no budget of its own.
 DEFAULT_MAX_VIEWS = 16
@@ -120,10 +116,8 @@ def static_views(sizes: Sequence[int], defaults: Sequence[int], max_views: int =
 
     Parameters
     ----------
-    sizes : sequence of int
-        Number of options of each control, each ≥ 1.
-    defaults : sequence of int
-        Index of each control's default, ``0 <= defaults[i] < sizes[i]``.
+    sizes, defaults : sequence of int
+        Number of options of each control (≥ 1) and index of its default (``0 <= defaults[i] < sizes[i]``).
     max_views : int
         At most this many views.
 
@@ -136,8 +130,7 @@ def static_views(sizes: Sequence[int], defaults: Sequence[int], max_views: int =
         The option indices of each precomputed view, the default view first, then in the order of
         ``itertools.product`` (full grid) or control by control (one at a time).
     mode : {"grid", "one at a time"}
-        "grid": every combination of the kept options is a view. "one at a time": the views vary
-        one control while the others stay at their defaults.
+        Every combination of the kept options, or one control varied with the others at their defaults.
 
     Notes
     -----
@@ -309,8 +302,7 @@ def _static_explorer(draw: Callable[..., Any], checked: dict[str, tuple[list[Any
     from matplotlib.figure import Figure
 
     names = list(checked)
-    options = [checked[n][0] for n in names]
-    defaults = [checked[n][1] for n in names]
+    options, defaults = (list(column) for column in zip(*checked.values()))
     kept, views, mode = static_views([len(o) for o in options], defaults, max_views)
 
     def figure(view: tuple[int, ...]):
@@ -358,14 +350,12 @@ def explorer(draw: Callable[..., Any], *, max_views: int | None = None,
 
     Notes
     -----
-    In static mode the default figure is displayed as today's figure would be (one ``display``
-    call; its PNG is the same), and the same output carries a ``text/html`` form: a labelled
-    control per keyword (a range input for numbers, a select otherwise; keyboard-operable), the
-    precomputed views as PNG images with alt text that describes the figure (the first paragraph
-    of ``draw``'s docstring), gives the values shown and names the controls, and an inline script
-    of a few lines that shows the view for the chosen values. HTML pages render the ``text/html``
-    form; builders without HTML (LaTeX) render the PNG. Global random states after the call are
-    those the default figure alone leaves.
+    In static mode the default figure is displayed as a plain figure would be (one ``display`` call,
+    the same PNG), carrying the ``text/html`` form of the module docstring: keyboard-operable controls
+    (a range input for numbers, a select otherwise) and the views as PNG images whose alt text is the
+    first paragraph of ``draw``'s docstring, the values shown and the controls' names. HTML pages render
+    that form, builders without HTML (LaTeX) the PNG. Global random states after the call are those the
+    default figure alone leaves.
 
     Examples
     --------
@@ -453,11 +443,7 @@ def lazy_ball_figure(m: int = 400, C0: float = 10.0, d: int = 100, seed: int = 0
     return fig
 
 
-# ----------------------------------------------------------------------------------------------
-# Part I (chapters 2-3)
-
-__all__ += ["random_linear_figure", "random_network_figure"]
-
+# ---- Part I (chapters 2-3) ----
 
 def random_linear_figure(d: int = 100, eps: float = 0.05, seed: int = 0):
     """Distances from 2000 unit inputs to the boundary of one random linear classifier in dimension d.
@@ -502,9 +488,9 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
     Left: for five unit inputs, sign f(x)·f(x + t·u) along the gradient ray u = −sign f(x)∇f/‖∇f‖
     (solid) and its linear prediction |f(x)| − t‖∇f(x)‖ (dashed), against t√d. Right: the exact flip
     distance t* (``flip_distance``) times √d for 20 inputs on each of 20 independent networks (leaving
-    out inputs where no neuron is active, so f = 0 and there is no ray), with
-    the density of the distance to the boundary of a random linear classifier (√d|u₁|, chapter 2),
-    which the linear prediction follows for wide networks. Used by chapter 3's explorer.
+    out inputs where no neuron is active, so f = 0 and there is no ray), with the density of the
+    distance to the boundary of a random linear classifier (√d|u₁|, chapter 2), which the linear
+    prediction follows for wide networks. Used by chapter 3's explorer.
 
     Returns
     -------
@@ -566,11 +552,7 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
     return fig
 
 
-# ----------------------------------------------------------------------------------------------
-# Part II, chapters 8-9 (Lemma C and the flip)
-
-__all__ += ["gradient_difference_figure", "flip_fraction_figure"]
-
+# ---- Part II, chapters 8-9 (Lemma C and the flip) ----
 
 def gradient_difference_figure(d: int = 400, m: int = 2000, c: float = 4.0, seed: int = 0):
     """How much the input gradient of a random network changes over a ball of radius up to c/√d.
@@ -632,8 +614,7 @@ def flip_fraction_figure(d: int = 400, m: int = 1000, C0: float = 40.0, seed: in
     linear rule, then draws, at those points and for C₂ from 0 to 6, the fraction flipped by the step
     δ = η∇f with |η| = C₂/‖∇f‖² (``ll.lemmas.flip_fraction``) and the first-order prediction
     P(|f(x)| < C₂). The points are nearly orthogonal, so the step size is large (each point's output
-    moves nearly on its own) and C₀ must be large enough for the ball to fit them. Used by chapter 9's
-    explorer.
+    moves almost alone) and C₀ must be large enough for the ball to fit them. Used by chapter 9's explorer.
 
     Returns
     -------
@@ -660,11 +641,7 @@ def flip_fraction_figure(d: int = 400, m: int = 1000, C0: float = 40.0, seed: in
     return fig
 
 
-# ----------------------------------------------------------------------------------------------
-# Chapters 5-7 (Part II: the theorem, Lemma A, Lemma B)
-
-__all__ += ["width_window_figure", "value_bound_figure", "gradient_norm_figure"]
-
+# ---- Chapters 5-7 (Part II: the theorem, Lemma A, Lemma B) ----
 
 def width_window_figure(k: float = 1.0, C4: float = 1.0, C_low: float = 1.0):
     """The main theorem's width window against the input dimension, on log-log axes.
@@ -761,15 +738,14 @@ def gradient_norm_figure(d: int = 196, m: int = 1000, seed: int = 0):
     x, _ = sphere(4, d, generator=g, dtype=torch.float64)
     C0s = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]
     g0 = float(input_gradient(net, x).norm(dim=1).mean())
-    rows = {"found min": [], "certified min": [], "found max": [], "certified max": []}
-    for C0 in C0s:
-        R = lazy_radius(m, C0)
-        lo = gradient_norm_search(net, x, R, mode="min", steps=60)
-        hi = gradient_norm_search(net, x, R, mode="max", steps=30, restarts=2, generator=g)
-        rows["found min"].append(float(lo.norm.mean()))
-        rows["certified min"].append(float(lo.certificate.mean()))
-        rows["found max"].append(float(hi.norm.mean()))
-        rows["certified max"].append(float(hi.certificate.mean()))
+    radii = [lazy_radius(m, C0) for C0 in C0s]
+    searches = [(gradient_norm_search(net, x, R, mode="min", steps=60),
+                 gradient_norm_search(net, x, R, mode="max", steps=30, restarts=2, generator=g))
+                for R in radii]
+    rows = {"found min": [float(lo.norm.mean()) for lo, _ in searches],
+            "certified min": [float(lo.certificate.mean()) for lo, _ in searches],
+            "found max": [float(hi.norm.mean()) for _, hi in searches],
+            "certified max": [float(hi.certificate.mean()) for _, hi in searches]}
     with _figure() as (fig, ax):
         ax.fill_between(C0s, rows["found min"], rows["found max"], color=PALETTE[5], alpha=0.3,
                         label="range found in the ball")
@@ -786,9 +762,6 @@ def gradient_norm_figure(d: int = 196, m: int = 1000, seed: int = 0):
 
 
 # ---- Part III (chapters 10-12): explorers over the saved results of ``python -m lazylib reproduce`` ----
-
-__all__ += ["scaling_figure", "transition_figure", "attack_gap_figure"]
-
 _SCALING_QUANTITIES = {
     "gradient norm": ("grad_norm.mean", r"mean $\|\nabla_x f\|$ (correct test images)", 0.5),
     "flip distance": ("flip_distance.median", "median exact flip distance", -0.5),
@@ -923,7 +896,7 @@ def attack_gap_figure(results, eps: float = 0.2):
             styles[label] = dict(linestyle=dash, color=PALETTE[i % len(PALETTE)])
     return xy_plot(curves, styles=styles, xlabel=r"$C_0$ (lazy-ball radius $\times\sqrt{m}$)",
                    ylabel="robust test accuracy", logx=True, title=f"budget ε = {float(eps):g}")
-# ---- end of Part III ----
+
 
 # Views precomputed for each figure function's explorer on the static page (see ``static_views``):
 # every combination where the figures are quick and small enough (under about 3 MB of images per
