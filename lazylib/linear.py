@@ -83,8 +83,6 @@ def boundary_distance(w: torch.Tensor, x: torch.Tensor, *, bias: float = 0.0) ->
     >>> ll.boundary_distance(torch.tensor([3.0, 4.0]), torch.tensor([[1.0, 1.0]]))
     tensor([1.4000])
 
-    Notes
-    -----
     Book: Proposition ``prop-linear-robust`` (chapter 2).
     """
     w = _weights(w)
@@ -126,8 +124,6 @@ def linear_robust_accuracy(
     >>> ll.linear_robust_accuracy(w, x, y, [0.0, 1.0, 3.0]).tolist()
     [1.0, 0.5, 0.0]
 
-    Notes
-    -----
     Book: Proposition ``prop-linear-robust`` (chapter 2).
     """
     w = _weights(w)
@@ -168,8 +164,6 @@ def linear_worst_perturbation(
     >>> ll.linear_worst_perturbation(torch.tensor([3.0, 4.0]), torch.tensor([[1.0, 1.0]]), torch.tensor([1.0]), 1.0)
     tensor([[0.4000, 0.2000]])
 
-    Notes
-    -----
     Book: Proposition ``prop-linear-robust`` (chapter 2).
     """
     w = _weights(w)
@@ -206,8 +200,6 @@ def linear_network(w: torch.Tensor) -> TwoLayerReLU:
     >>> net(torch.tensor([[1.0, 1.0], [-1.0, 2.0]])).tolist()
     [7.0, 5.0]
 
-    Notes
-    -----
     Book: the check of Proposition ``prop-linear-robust`` (chapter 2).
     """
     w = _weights(w)
@@ -247,8 +239,6 @@ def least_squares_classifier(x: torch.Tensor, y: torch.Tensor, *, ridge: float =
     >>> torch.sign(x @ w).tolist()
     [1.0, 1.0, -1.0]
 
-    Notes
-    -----
     Book: the linear classifier of chapter 2.
     """
     x = _checks.tensor("x", x, ndim=2, shape_text="(n, d)")
@@ -302,8 +292,6 @@ def random_linear_distance_mean(d: int) -> float:
     >>> round(ll.random_linear_distance_mean(2), 6)    # E|cos θ| for θ uniform: 2/π
     0.63662
 
-    Notes
-    -----
     Book: Proposition ``prop-random-linear`` (chapter 2).
     """
     d = _dimension(d)
@@ -333,8 +321,6 @@ def random_linear_distance_density(r: float | Sequence[float] | torch.Tensor, d:
     >>> round(ll.random_linear_distance_density(0.0, 3), 6)   # uniform on [0, 1] in d = 3
     1.0
 
-    Notes
-    -----
     Book: Proposition ``prop-random-linear`` (chapter 2).
     """
     r_t, scalar = _radii(r)
@@ -373,8 +359,6 @@ def random_linear_distance_cdf(r: float | Sequence[float] | torch.Tensor, d: int
     >>> round(ll.random_linear_distance_cdf(0.5, 3), 6)       # uniform on [0, 1] in d = 3
     0.5
 
-    Notes
-    -----
     Book: Proposition ``prop-random-linear`` (chapter 2); u₁² ~ Beta(1/2, (d−1)/2).
     """
     r_t, scalar = _radii(r)

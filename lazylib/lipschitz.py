@@ -45,8 +45,6 @@ def lipschitz_bound(model: TwoLayerReLU) -> float:
     >>> bool((ll.input_gradient(net, x).norm(dim=1) <= ll.lipschitz_bound(net)).all())
     True
 
-    Notes
-    -----
     Book: Proposition ``prop-margin-bounds`` (chapter 2).
     """
     _checks.model("model", model)
@@ -81,8 +79,6 @@ def certified_radius(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> t
     >>> bool((ll.certified_radius(net, x, y) <= ll.flip_distance(net, x)).all())
     True
 
-    Notes
-    -----
     Book: Proposition ``prop-margin-bounds`` (chapter 2).
     """
     return _margin(model, x, y).clamp_min(0.0) / lipschitz_bound(model)
@@ -123,8 +119,6 @@ def certified_robust_accuracy(
     >>> bool((low <= high).all())
     True
 
-    Notes
-    -----
     Book: Proposition ``prop-margin-bounds`` (chapter 2).
     """
     margin = _margin(model, x, y)

@@ -80,8 +80,6 @@ def robust_accuracy(
     >>> ll.robust_accuracy(net, x, y, [0.0, 100.0]).tolist()
     [1.0, 0.0]
 
-    Notes
-    -----
     Book: robust error, label ``def-robust-error`` (chapter 2); the sharp drop of chapter 10.
     """
     _checks.model("model", model, biases=True)
