@@ -4,10 +4,8 @@ The network restricted to a ray x + t·u is piecewise linear in t: neuron s swit
 t_s = −(w_sᵀx)/(w_sᵀu). :func:`flip_distance` sorts these breakpoints and walks the linear pieces,
 so the first sign change is found exactly, in O(m log m) per point and batched over points.
 
-Every attack takes one network or an :class:`lazylib.Ensemble` (then x may be shared, (n, d), or one
-batch per member, (K, n, d), and the results have a leading K axis), with or without the biases of
-the authors' scripts (a bias moves each breakpoint, t_s = −(w_sᵀx + b_s)/(w_sᵀu), and the output bias
-shifts f; the walk is the same).
+Every attack takes one network or an :class:`lazylib.Ensemble` (:mod:`lazylib.model`), with or without
+the authors' biases (b_s moves the breakpoint to −(w_sᵀx + b_s)/(w_sᵀu), c shifts f; the walk is the same).
 
 Book: chapter 3 (the single-step attack, label ``prop-ray-piecewise-linear``) and chapter 10.
 """
@@ -37,8 +35,7 @@ def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tenso
     model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
     eta : float or torch.Tensor of shape (n,)
-        Step size, one for all points or one per point; the theorem uses
-        η = −sign f(x) · C₂ / ‖∇f(x)‖² so that ‖δ‖ = C₂ / ‖∇f‖.
+        One for all points or one per point; the theorem uses η = −sign f(x) · C₂/‖∇f(x)‖², so ‖δ‖ = C₂/‖∇f‖.
 
     Returns
     -------
@@ -74,8 +71,7 @@ def _ray_pieces(W: torch.Tensor, coef: torch.Tensor, z: torch.Tensor, f0: torch.
     active0 = (z > 0) | ((z == 0) & (c > 0))
     s0 = _readout(active0.to(u.dtype) * c, coef)
     # Every breakpoint raises the slope by a_s|c_s| (a neuron switching on with c_s > 0, or off with c_s < 0).
-    *pieces, _ = _walk(z, c, s0, f0, coef.unsqueeze(-2) * c.abs())
-    return tuple(pieces)
+    return _walk(z, c, s0, f0, coef.unsqueeze(-2) * c.abs())[:-1]
 
 
 def _walk(z: torch.Tensor, c: torch.Tensor, s0: torch.Tensor, f0: torch.Tensor, slope_change: torch.Tensor,
@@ -125,13 +121,11 @@ def _flip(W: torch.Tensor, coef: torch.Tensor, x: torch.Tensor, direction: torch
     t_in = start.gather(-1, k).squeeze(-1) - value_before / slope_before.gather(-1, k).squeeze(-1)
     t_in = torch.minimum(torch.maximum(t_in, start.gather(-1, k).squeeze(-1)), tau.gather(-1, k).squeeze(-1))
     last_slope, last_value = slope_after[..., -1], value_at[..., -1]
-    t_tail = torch.where(
-        sgn0 * last_slope < 0,
-        tau_max.squeeze(-1) - last_value / torch.where(last_slope == 0, torch.ones_like(last_slope), last_slope),
-        torch.full_like(f0, float("inf")),
-    )
+    safe_slope = torch.where(last_slope == 0, torch.ones_like(last_slope), last_slope)
+    never = torch.full_like(f0, float("inf"))
+    t_tail = torch.where(sgn0 * last_slope < 0, tau_max.squeeze(-1) - last_value / safe_slope, never)
     t = torch.where(any_cross, t_in, t_tail)
-    t = torch.where(unorm > 0, t, torch.full_like(t, float("inf")))
+    t = torch.where(unorm > 0, t, never)
     return torch.where(f0 == 0, torch.zeros_like(t), t)
 
 
@@ -173,10 +167,8 @@ def flip_distance(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor 
     if direction is not None:
         direction = _checks.inputs("direction", direction, model)
         if direction.shape[-2] != x.shape[-2]:
-            raise ValueError(
-                f"`direction` must have shape ({x.shape[-2]}, {model.d}), one row per row of x; "
-                f"got {tuple(direction.shape)}."
-            )
+            raise ValueError(f"`direction` must have shape ({x.shape[-2]}, {model.d}), one row per row of x; "
+                             f"got {tuple(direction.shape)}.")
     W, coef = model.W.detach(), model.a * model.output_scale
     with torch.no_grad():  # in blocks of rows, so that the sorted (K, rows, m) breakpoints fit in memory
         return _by_rows(lambda xb, db: _flip(W, coef, xb, db, model.b, model.c), W, x, direction)
@@ -278,15 +270,12 @@ def pgd_l2(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, eps: float, *,
 
     Each step moves along the normalised direction −y∇f/‖∇f‖ by ``step_size``, projects back onto
     the ε-ball and clips to ``clip``; the iterate with the smallest margin is returned (so more steps
-    never give a weaker attack). With a ``generator``, starts from a uniform random point of the ball.
+    never give a weaker attack).
 
     Parameters
     ----------
-    model : TwoLayerReLU or Ensemble
-    x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
-    y : torch.Tensor, shape (n,) (or (K, n))
-    eps : float
-        Budget ε ≥ 0.
+    model, x, y, eps
+        As for :func:`fgm_l2`.
     steps : int
         Number of steps, ≥ 1 (the authors use 100).
     step_size : float, optional
@@ -294,7 +283,7 @@ def pgd_l2(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, eps: float, *,
     clip : (float, float), optional
         Input box; clipping after the ball projection keeps the point inside the ball.
     generator : torch.Generator, optional
-        Random start; without it the attack starts at x and is deterministic.
+        Start from a uniform random point of the ball; without it the attack starts at x (deterministic).
 
     Returns
     -------

@@ -2,8 +2,8 @@
 
 Book: chapter 4 (the lazy regime, label ``def-lazy-regime``) and chapter 6 (Lemma A).
 
-Each function takes one network or an :class:`lazylib.Ensemble` (results gain a leading K axis;
-``project_`` and ``value_bounds`` take one radius or K of them, one per member).
+Each function takes one network or an :class:`lazylib.Ensemble` (results gain a leading K axis; a radius
+may then be one number or K of them, member k's ball having radius radius[k]).
 """
 
 from __future__ import annotations
@@ -24,10 +24,8 @@ def lazy_radius(m: int, C0: float) -> float:
 
     Parameters
     ----------
-    m : int
-        Width, ≥ 1.
-    C0 : float
-        The lazy regime's constant, ≥ 0.
+    m, C0 : int, float
+        The width, ≥ 1, and the lazy regime's constant C₀ ≥ 0.
 
     Examples
     --------
@@ -90,8 +88,8 @@ def project_(model: TwoLayerReLU, radius: float | torch.Tensor) -> TwoLayerReLU:
     """Project W onto B_{2,∞}(W₀, radius) in place, row by row; returns the model.
 
     w_s ← w_{s,0} + (w_s − w_{s,0}) · min(1, radius / ‖w_s − w_{s,0}‖): the Euclidean projection, as the
-    ball is a product of one Euclidean ball per neuron. For an ensemble member k goes onto its ball of
-    radius radius[k]. With biases, (w_s, b_s) is projected together, the ball of :func:`deviation`.
+    ball is a product of one Euclidean ball per neuron. With biases, (w_s, b_s) is projected together,
+    the ball of :func:`deviation`.
 
     Examples
     --------
@@ -132,7 +130,7 @@ def value_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> tuple[t
     model : TwoLayerReLU or Ensemble
     x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
     radius : float
-        R ≥ 0, e.g. ``lazy_radius(m, C0)``; for an ensemble also K radii.
+        R ≥ 0, e.g. ``lazy_radius(m, C0)``.
 
     Returns
     -------

@@ -50,13 +50,12 @@ class TwoLayerReLU(nn.Module):
     d, m : int
         Input dimension and width (number of hidden neurons).
     generator : torch.Generator, optional
-        Source of randomness for a and W₀. Draws happen on the CPU and are then moved to ``device``,
-        so one seed gives the same network on every device.
+        Source of a and W₀, drawn on the CPU and then moved to ``device``, so one seed gives the same
+        network on every device.
     device, dtype : optional
         Where the weights live and their floating-point type (default: CPU, ``torch.get_default_dtype()``).
     output_scale : float, optional
-        The factor α in front of the sum. Default m^{-1/2} (the paper's, "NTK" scaling); 1/m gives the
-        mean-field scaling used in the book for comparison.
+        α: default m^{-1/2} (the paper's "NTK" scaling); 1/m gives the book's mean-field comparison.
     bias : bool
         Add the biases of the authors' scripts: b ~ N(0, I_m), trained with W (its initial value kept in
         ``b0``), and a frozen c = ±α of random sign, drawn after a and W₀ (a seed gives the same W₀ and a).
@@ -66,7 +65,6 @@ class TwoLayerReLU(nn.Module):
     a : torch.Tensor, shape (m,)
         Output weights in {−1, +1} (a buffer: never trained).
     W : torch.nn.Parameter, shape (m, d)
-        Hidden weights; row s is w_s.
     W0 : torch.Tensor, shape (m, d)
         The initial hidden weights (a buffer).
     b, b0, c : torch.Tensor or None
@@ -91,15 +89,13 @@ class TwoLayerReLU(nn.Module):
     def __init__(self, d: int, m: int, *, generator: torch.Generator | None = None,
                  device: torch.device | str | None = None, dtype: torch.dtype | None = None,
                  output_scale: float | None = None, bias: bool = False) -> None:
-        super().__init__()
         d = _checks.positive_int("d", d)
         m = _checks.positive_int("m", m)
         _checks.generator("generator", generator)
         if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
             raise TypeError(f"`dtype` must be a floating-point torch.dtype; got {dtype!r}.")
-        scale = 1.0 / math.sqrt(m) if output_scale is None else _checks.number(
-            "output_scale", output_scale, minimum=0.0, strict=True
-        )
+        scale = (1.0 / math.sqrt(m) if output_scale is None
+                 else _checks.number("output_scale", output_scale, minimum=0.0, strict=True))
         dtype = dtype or torch.get_default_dtype()
         device = _checks.device("device", device) or torch.device("cpu")
         if generator is not None and generator.device.type != "cpu":
@@ -107,15 +103,14 @@ class TwoLayerReLU(nn.Module):
         _checks.flag("bias", bias)
         w0 = torch.randn(m, d, generator=generator, dtype=torch.float64)
         signs = torch.randint(0, 2, (m,), generator=generator, dtype=torch.int64) * 2 - 1
-        self.d, self.m, self.output_scale = d, m, float(scale)
-        b0 = c = None
+        # Separate copies: W is trained in place and W0 must never see it (`.to` may return w0 itself).
+        own = dict(device=device, dtype=dtype, copy=True)
+        weights = [w0.to(**own), w0.to(**own), signs.to(device=device, dtype=dtype)]
         if bias:
             b0 = torch.randn(m, generator=generator, dtype=torch.float64)
             c = torch.tensor(scale * float(torch.randint(0, 2, (), generator=generator) * 2 - 1), dtype=torch.float64)
-        # Separate copies: W is trained in place and W0 must never see it (`.to` may return w0 itself).
-        own = dict(device=device, dtype=dtype, copy=True)
-        _set_weights(self, w0.to(**own), w0.to(**own), signs.to(device=device, dtype=dtype),
-                     *((b0.to(**own), b0.to(**own), c.to(**own)) if bias else ()))
+            weights += [b0.to(**own), b0.to(**own), c.to(**own)]
+        _build(self, None, d, m, float(scale), *weights)
 
     @property
     def has_bias(self) -> bool:
@@ -136,8 +131,7 @@ class TwoLayerReLU(nn.Module):
 class Ensemble(TwoLayerReLU):
     r"""K two-layer ReLU networks f_k(x) = α Σ_s a_{k,s} relu(w_{k,s}ᵀx) of one width, stored as one batch.
 
-    Functions run on all members at once (batched, no loop over members; see the module docstring).
-    Inputs may be shared, (n, d), or one batch per member, (K, n, d).
+    Every function runs on all members at once (module docstring); inputs may be shared, (n, d), or (K, n, d).
 
     Parameters
     ----------
@@ -155,7 +149,6 @@ class Ensemble(TwoLayerReLU):
         Number of members.
     a : torch.Tensor, shape (K, m)
     W : torch.nn.Parameter, shape (K, m, d)
-        ``W[k]`` is member k's matrix.
     W0 : torch.Tensor, shape (K, m, d)
 
     Examples
@@ -181,13 +174,10 @@ class Ensemble(TwoLayerReLU):
                                   bias=bias) for g in generators])
 
     def _adopt(self, nets: Sequence[TwoLayerReLU]) -> "Ensemble":
-        """Initialise this bare module with the members ``nets`` stacked (copies); returns it."""
-        nn.Module.__init__(self)
-        first = nets[0]
-        self.K, self.d, self.m, self.output_scale = len(nets), first.d, first.m, first.output_scale
+        """Build this bare module from the networks ``nets``, their weights stacked (copies); returns it."""
         with torch.no_grad():
-            _set_weights(self, *(torch.stack([w.detach() for w in ws]) for ws in zip(*map(_weights, nets))))
-        return self
+            stacked = [torch.stack([w.detach() for w in ws]) for ws in zip(*map(_weights, nets))]
+        return _build(self, len(nets), nets[0].d, nets[0].m, nets[0].output_scale, *stacked)
 
     @classmethod
     def from_models(cls, models: Sequence[TwoLayerReLU]) -> "Ensemble":
@@ -212,11 +202,8 @@ class Ensemble(TwoLayerReLU):
         k = _checks.positive_int("k", k, minimum=0)
         if k >= self.K:
             raise ValueError(f"`k` must be an integer between 0 and {self.K - 1}; got {k}.")
-        net = TwoLayerReLU.__new__(TwoLayerReLU)
-        nn.Module.__init__(net)
-        net.d, net.m, net.output_scale = self.d, self.m, self.output_scale
-        _set_weights(net, *(w.detach()[k].clone() for w in _weights(self)))
-        return net
+        weights = [w.detach()[k].clone() for w in _weights(self)]
+        return _build(TwoLayerReLU.__new__(TwoLayerReLU), None, self.d, self.m, self.output_scale, *weights)
 
     def members(self) -> list[TwoLayerReLU]:
         """Every member as a separate :class:`TwoLayerReLU` (copies)."""
@@ -224,20 +211,24 @@ class Ensemble(TwoLayerReLU):
 
 
 def _weights(net: TwoLayerReLU) -> list[torch.Tensor]:
-    """The weights in the order of :func:`_set_weights`: W, W₀, a, and b, b₀, c with biases."""
+    """The weights in the order of :func:`_build`: W, W₀, a, and b, b₀, c with biases."""
     return [getattr(net, n) for n in ("W", "W0", "a", "b", "b0", "c")[:6 if net.has_bias else 3]]
 
 
-def _set_weights(net: nn.Module, W: torch.Tensor, W0: torch.Tensor, a: torch.Tensor, b: torch.Tensor | None = None,
-                 b0: torch.Tensor | None = None, c: torch.Tensor | None = None) -> None:
-    """Give a network its weights, adopted as they are (callers pass copies): W and b trained (parameters),
-    W₀, a, b₀ and c fixed (buffers); without biases b, b₀ and c are None."""
+def _build(net: TwoLayerReLU, K: int | None, d: int, m: int, scale: float, W: torch.Tensor, W0: torch.Tensor,
+           a: torch.Tensor, b: torch.Tensor | None = None, b0: torch.Tensor | None = None,
+           c: torch.Tensor | None = None) -> TwoLayerReLU:
+    """Initialise the bare module ``net`` (K None for one network) and return it. The weights are adopted as
+    they are (callers pass copies): W and b trained, W₀, a, b₀ and c buffers; b, b₀, c None without biases."""
+    nn.Module.__init__(net)
+    net.K, net.d, net.m, net.output_scale = K, d, m, scale
     net.W = nn.Parameter(W)
     net.register_buffer("W0", W0)
     net.register_buffer("a", a)
     net.register_parameter("b", None if b is None else nn.Parameter(b))
     net.register_buffer("b0", b0)
     net.register_buffer("c", c)
+    return net
 
 
 def _sequence_of(name: str, value: object, kind: type, text: str) -> None:
@@ -335,7 +326,6 @@ def input_gradient(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
 
     Book: the closed-form gradient, label ``prop-gradient-closed-form``.
     """
-    _checks.model("model", model, biases=True)
-    x = _checks.inputs("x", x, model)
+    z = preactivations(model, x)
     with torch.no_grad():
-        return _input_gradient(model.W, model.a * model.output_scale, _pre(x, model.W, model.b))
+        return _input_gradient(model.W, model.a * model.output_scale, z)

@@ -39,9 +39,7 @@ def _gram(W0: torch.Tensor, scale: float, x1: torch.Tensor, x2: torch.Tensor) ->
 
 
 def tangent_kernel(model: TwoLayerReLU, x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
-    r"""The tangent kernel K_m(x, x') of the network at its initialisation W₀.
-
-    K_m(x, x') = α² (xᵀx') · #{s : w_{s,0}ᵀx > 0 and w_{s,0}ᵀx' > 0} (the signs a_s = ±1 square to one).
+    r"""The tangent kernel K_m(x, x') of the network at its initialisation W₀ (module docstring).
 
     Parameters
     ----------
@@ -75,9 +73,8 @@ def tangent_kernel(model: TwoLayerReLU, x1: torch.Tensor, x2: torch.Tensor | Non
 def limit_kernel(x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
     r"""The infinite-width tangent kernel K_∞(x, x') = xᵀx' (π − θ)/(2π), θ = ∠(x, x').
 
-    The limit of :func:`tangent_kernel` for α = 1/√m and w_{s,0} ~ N(0, I) as m → ∞
-    (``prop-kernel-limit``): the fraction of neurons active at both x and x' tends to (π − θ)/(2π).
-    A zero row gives a zero kernel row.
+    The limit of :func:`tangent_kernel` for α = 1/√m as m → ∞ (the share of neurons active at both x and x'
+    tends to (π − θ)/(2π)). A zero row gives a zero kernel row.
 
     Parameters
     ----------
@@ -199,8 +196,7 @@ def linearized_flip_distance(model: TwoLayerReLU, x: torch.Tensor,
     """
     x = _checks.model_inputs(model, x)
     with torch.no_grad():
-        coef = model.a * model.output_scale
-        W, W0 = model.W, model.W0
+        W, W0, coef = model.W, model.W0, model.a * model.output_scale
         z0, z = x @ W0.T, x @ W.T
         on0 = z0 > 0
         f0 = (on0.to(x.dtype) * z) @ coef
