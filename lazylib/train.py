@@ -99,9 +99,8 @@ def loss_gradient(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torc
 def _progress_enabled(progress: bool | None) -> bool:
     if progress is not None:
         return bool(progress)
-    if os.environ.get("LAZYLIB_PROGRESS", "").lower() in {"0", "false", "off", "no"}:
-        return False
-    return sys.stderr.isatty() or "ipykernel" in sys.modules
+    quiet = os.environ.get("LAZYLIB_PROGRESS", "").lower() in {"0", "false", "off", "no"}
+    return not quiet and (sys.stderr.isatty() or "ipykernel" in sys.modules)
 
 
 def _attack_options(attack, eps, attack_steps, attack_step_size, clip, x):
@@ -168,14 +167,12 @@ class _Packed:
         return torch.cat([xb, xb.new_ones(*xb.shape[:-1], 1)], dim=-1) if self.bias else xb
 
     def select(self, keep: list[int]) -> None:
+        """Keep only the members ``keep`` (positions among those still training)."""
         idx = torch.tensor(keep, dtype=torch.long, device=self.Wt.device)
-        self.Wt = self.Wt.index_select(1, idx).contiguous()
-        self.W0t = self.W0t.index_select(1, idx).contiguous()
-        self.a = self.a.index_select(0, idx).contiguous()
-        self.coef = self.coef.index_select(0, idx).contiguous()
+        self.Wt, self.W0t = (t.index_select(1, idx).contiguous() for t in (self.Wt, self.W0t))
+        self.a, self.coef = (t.index_select(0, idx).contiguous() for t in (self.a, self.coef))
         self.c = None if self.c is None else self.c.index_select(0, idx).contiguous()
-        self.K = len(keep)
-        self._buffers = None
+        self.K, self._buffers = len(keep), None
 
     def _blocks(self, shape: tuple[int, ...], like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Two work blocks of ``shape`` for the pre-activations and the mask, kept from step to step: the
@@ -189,25 +186,21 @@ class _Packed:
         """∂L/∂(w_sᵀx_i) of the mean logistic loss L: (b, K·m) for shared xb (b, d), (K, b, m) for (K, b, d);
         xb as :meth:`inputs` returns it."""
         K, m, b = self.K, self.m, xb.shape[-2]
-        if xb.ndim == 2:
+        if xb.ndim == 2:  # one (b, K·m) product, seen per member as (b, K, m)
             z, active = self._blocks((b, K * m), xb)
-            torch.matmul(xb, self.flat, out=z)  # (b, K·m)
-            torch.gt(z, 0, out=active)  # relu'(z) as a float mask, in one pass
-            f = torch.relu_(z).mul_(self.coef.view(1, K * m)).view(b, K, m).sum(-1)  # (b, K)
-            if self.c is not None:
-                f = f + self.c
-            yk = yb[:, None]
-            dloss = -yk * torch.sigmoid(-yk * f) / b  # d loss / d f, (b, K)
-            active.view(b, K, m).mul_(dloss[:, :, None]).mul_(self.coef)
-        else:
-            z, active = self._blocks((K, b, m), xb)
-            torch.bmm(xb, self.per_member(), out=z)  # (K, b, m)
-            torch.gt(z, 0, out=active)
-            f = torch.relu_(z).mul_(self.coef[:, None, :]).sum(-1)  # (K, b)
-            if self.c is not None:
-                f = f + self.c[:, None]
-            dloss = -yb * torch.sigmoid(-yb * f) / b
-            active.mul_(dloss[:, :, None]).mul_(self.coef[:, None, :])
+            torch.matmul(xb, self.flat, out=z)
+            z3, mask, coef, c, y = z.view(b, K, m), active.view(b, K, m), self.coef, self.c, yb[:, None]
+        else:  # (K, b, m)
+            z3, mask = self._blocks((K, b, m), xb)
+            torch.bmm(xb, self.per_member(), out=z3)
+            active, coef, y = mask, self.coef[:, None, :], yb
+            c = None if self.c is None else self.c[:, None]
+        torch.gt(z3, 0, out=mask)  # relu'(z) as a float mask, in one pass
+        f = torch.relu_(z3).mul_(coef).sum(-1)  # (b, K) or (K, b)
+        if c is not None:
+            f = f + c
+        dloss = -y * torch.sigmoid(-y * f) / b  # d loss / d f
+        mask.mul_(dloss[:, :, None]).mul_(coef)
         return active
 
     def gradient(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
@@ -224,34 +217,34 @@ class _Packed:
         else:
             self.per_member().baddbmm_(xb.transpose(1, 2), active, alpha=-lr)
 
-    def project(self, radius: torch.Tensor) -> None:
+    def _displacement(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """W − W₀, (d, K·m), and its column norms (a sum of squares down the columns: much faster here
+        than a strided norm reduction)."""
         delta = self.flat - self.W0t.view(self.d, -1)
-        # Row norms of the neurons' displacements; a sum of squares down the columns is much faster here
-        # than a strided norm reduction.
-        norms = delta.square().sum(dim=0, keepdim=True).sqrt_()  # (1, K·m)
-        R = radius.repeat_interleave(self.m)[None, :]
+        return delta, delta.square().sum(dim=0).sqrt_()
+
+    def project(self, radius: torch.Tensor) -> None:
+        delta, norms = self._displacement()
+        R = radius.repeat_interleave(self.m)
         shrink = torch.clamp(R / norms.clamp_min(torch.finfo(delta.dtype).tiny), max=1.0)
         self.flat.copy_(self.W0t.view(self.d, -1) + delta * shrink)
 
     def deviation(self) -> torch.Tensor:
-        norms = (self.flat - self.W0t.view(self.d, -1)).square().sum(dim=0).sqrt_()
-        return norms.view(self.K, self.m).amax(dim=1).to("cpu", torch.float64)
+        return self._displacement()[1].view(self.K, self.m).amax(dim=1).to("cpu", torch.float64)
 
 
 def _generators(generator: Any, K: int | None) -> tuple[torch.Generator | None, list[torch.Generator] | None]:
     """(shared generator, or one per member): an ensemble takes one generator or K of them."""
-    if K is not None and isinstance(generator, Sequence) and not isinstance(generator, torch.Generator):
-        if len(generator) != K:
-            raise TypeError(f"`generator` must be a torch.Generator, a sequence of {K} of them (one per member) "
-                            f"or None; got {len(generator)} of them.")
-        for g in generator:
-            _checks.generator("generator", g)
-        return None, list(generator)
-    if K is not None and not (generator is None or isinstance(generator, torch.Generator)):
+    if K is None or generator is None or isinstance(generator, torch.Generator):
+        _checks.generator("generator", generator)
+        return generator, None
+    if not isinstance(generator, Sequence) or len(generator) != K:
+        got = f"{len(generator)} of them" if isinstance(generator, Sequence) else type(generator).__name__
         raise TypeError(f"`generator` must be a torch.Generator, a sequence of {K} of them (one per member) "
-                        f"or None; got {type(generator).__name__}.")
-    _checks.generator("generator", generator)
-    return generator, None
+                        f"or None; got {got}.")
+    for g in generator:
+        _checks.generator("generator", g)
+    return None, list(generator)
 
 
 def train(
@@ -284,7 +277,7 @@ def train(
         Trained in place. An ensemble's members train together, as batched products: member k ends
         where training ``model.member(k)`` alone would have taken it, up to floating-point rounding.
         A network with biases trains its hidden bias b with W (the output bias stays frozen), and the
-        ball constrains each neuron's (w_s, b_s), as in the authors' scripts.
+        ball constrains each neuron's (w_s, b_s), as in the authors' scripts. See :func:`train_ensemble`.
     x : torch.Tensor, shape (n, d)
     y : torch.Tensor, shape (n,)
         Labels in {−1, +1}.
@@ -295,12 +288,9 @@ def train(
     batch_size : int, optional
         Mini-batch size; None for full-batch gradient descent. Batches are drawn from a fresh random
         permutation each epoch (the last one may be smaller).
-    C0 : float, optional
-        Hold W in the lazy ball B_{2,∞}(W₀, C₀/√m). Give ``radius`` instead for an absolute radius.
-        For an ensemble, one value for all members or K values, one per member.
-    radius : float, optional
-        An absolute per-neuron radius (the authors' "gap" of Figure 4); not together with ``C0``
-        (for an ensemble, also K values).
+    C0, radius : float, optional
+        Hold W in the lazy ball B_{2,∞}(W₀, C₀/√m), or give the absolute per-neuron ``radius`` instead
+        (the authors' "gap" of Figure 4); not both. For an ensemble, one value or K, one per member.
     constraint : {"project", "stop"}
         ``"project"``: project W back onto the ball (after every step, or every epoch with
         ``project_every="epoch"``). ``"stop"``: the authors' Figure 1–2 protocol: after each epoch
@@ -310,7 +300,6 @@ def train(
         network is inside the ball (default), or, with False, keep the weights of the epoch that left
         it, as the authors' scripts do (the history then records that epoch too).
     project_every : {"step", "epoch"}
-        When ``constraint="project"`` projects.
     generator : torch.Generator, optional
         Shuffling randomness (CPU generator). For an ensemble, one generator (every member sees the
         same batches) or K of them (member k shuffles with ``generator[k]``).
@@ -319,17 +308,13 @@ def train(
         variable ``LAZYLIB_PROGRESS=0`` (as in the book's executed pages).
     attack : {None, "pgd", "fgm"}
         Adversarial training: every mini-batch is replaced by adversarial examples against the current
-        network before the gradient step. ``"pgd"``: :func:`lazylib.pgd_l2` with budget ``eps``,
-        ``attack_steps`` steps of ``attack_step_size`` (default 2.5·ε/steps) and ``clip``, started at
-        the clean batch (the authors' Section 5.2 protocol uses 100 steps and clip (0, 1)).
-        ``"fgm"``: :func:`lazylib.fgm_l2`, one normalised gradient step of length ε. The recorded loss
-        and accuracy stay those of the clean training set.
-    eps : float
-        The attack's ℓ2 budget ε ≥ 0; required with ``attack``.
+        network before the gradient step. ``"pgd"``: :func:`lazylib.pgd_l2` with ℓ2 budget ``eps``
+        (required, ≥ 0), ``attack_steps`` steps of ``attack_step_size`` (default 2.5·ε/steps) and the
+        box ``clip``, started at the clean batch (the authors' Section 5.2 protocol uses 100 steps and
+        clip (0, 1)). ``"fgm"``: :func:`lazylib.fgm_l2`, one normalised gradient step of length ε. The
+        recorded loss and accuracy stay those of the clean training set.
+    eps, attack_step_size : float, optional
     attack_steps : int
-        PGD steps (default 100).
-    attack_step_size : float, optional
-        PGD step length (default 2.5·ε/attack_steps).
     clip : (float, float), optional
         Box the adversarial examples are clipped to (the inputs must lie in it).
     evaluate : bool
@@ -339,7 +324,6 @@ def train(
     Returns
     -------
     TrainHistory, or for an ensemble a list of K of them
-        Loss, accuracy and deviation after every epoch.
 
     Examples
     --------
@@ -360,8 +344,6 @@ def train(
     >>> h.epochs
     2
 
-    An ensemble trains all its members at once (see :func:`train_ensemble`).
-
     Notes
     -----
     Book: Algorithm ``alg-projected-sgd`` (chapter 4); with an attack, Algorithm
@@ -377,8 +359,7 @@ def train(
     if batch_size is not None:
         batch_size = _checks.positive_int("batch_size", batch_size)
     constraint = _checks.choice("constraint", constraint, ("project", "stop"))
-    if not isinstance(restore, bool):
-        raise TypeError(f"`restore` must be True or False; got {restore!r}.")
+    restore = _checks.flag("restore", restore)
     project_every = _checks.choice("project_every", project_every, ("step", "epoch"))
     shared, gens = _generators(generator, model.K)
     if progress is not None and not isinstance(progress, bool):
@@ -388,14 +369,14 @@ def train(
     K = 1 if model.K is None else model.K
     R = None
     if C0 is not None:
-        R = torch.as_tensor(_checks.per_member("C0", C0, model.K), dtype=torch.float64).reshape(K) / math.sqrt(model.m)
+        R = torch.as_tensor(_checks.per_member("C0", C0, model.K), dtype=torch.float64).reshape(K)
+        R = R / math.sqrt(model.m)
     elif radius is not None:
         R = torch.as_tensor(_checks.per_member("radius", radius, model.K), dtype=torch.float64).reshape(K)
     attack, eps, attack_steps, attack_step_size, box = _attack_options(
         attack, eps, attack_steps, attack_step_size, clip, x
     )
-    if not isinstance(evaluate, bool):
-        raise TypeError(f"`evaluate` must be True or False; got {evaluate!r}.")
+    evaluate = _checks.flag("evaluate", evaluate)
 
     from tqdm.auto import tqdm
 
@@ -407,79 +388,72 @@ def train(
     active = list(range(K))  # members still training (constraint="stop" retires members)
     desc = "training" if one else f"training {K} networks"
     bar = tqdm(range(1, epochs + 1), desc=desc, leave=False, delay=1.0, disable=not _progress_enabled(progress))
+    projection = project_every if R is not None and constraint == "project" else None
+    stop = R is not None and constraint == "stop"
     with torch.no_grad():
         state = _Packed(model)
+        Ra = None if R is None else R.to(x.device, x.dtype)
+        R_active = R  # float64, for the stop test
+        last_inside = state.Wt.clone() if stop and restore else None
 
         def public() -> tuple:
             """(W, a, b, c) of the members still training, in the public layout."""
-            W, b = state.weights(), state.biases()
-            if one:
-                return W[0], state.a[0], None if b is None else b[0], None if state.c is None else state.c[0]
-            return W, state.a, b, state.c
-
-        Ra = None if R is None else R.to(x.device, x.dtype)
-        R_active = None if R is None else R.clone()  # float64, for the stop test
-        stop = R is not None and constraint == "stop"
-        last_inside = state.Wt.clone() if stop and restore else None
+            params = (state.weights(), state.a, state.biases(), state.c)
+            return tuple(None if p is None else p[0] for p in params) if one else params
 
         def record(dev: torch.Tensor) -> None:
-            f = None
             if evaluate:
                 W, a, b, c = public()
                 f = _forward(W, a, state.scale, x, b, c)
+                f = f[None] if one else f
             for j, k in enumerate(active):
                 h = histories[k]
                 h.deviation.append(float(dev[j]))
-                if f is not None:
-                    fk = f if one else f[j]
-                    h.loss.append(float(torch.nn.functional.softplus(-yf * fk).to(torch.float64).mean()))
-                    h.accuracy.append(float((yf * fk > 0).to(torch.float64).mean()))
+                if evaluate:
+                    h.loss.append(float(torch.nn.functional.softplus(-yf * f[j]).to(torch.float64).mean()))
+                    h.accuracy.append(float((yf * f[j] > 0).to(torch.float64).mean()))
 
         for epoch in bar:
             if bs == n:
-                batches: list[Any] = [None]
+                batches: Any = [None]
             elif gens is None:
-                batches = list(torch.split(torch.randperm(n, generator=shared).to(x.device), bs))
+                batches = torch.split(torch.randperm(n, generator=shared).to(x.device), bs)
             else:
                 perms = torch.stack([torch.randperm(n, generator=gens[k]) for k in active]).to(x.device)
-                batches = list(torch.split(perms, bs, dim=1))
+                batches = torch.split(perms, bs, dim=1)
             for idx in batches:
                 xb, yb = (x, yf) if idx is None else (x[idx], yf[idx])
-                if attack is not None:
+                if attack == "pgd":
                     W, a, b, c = public()
-                    if attack == "pgd":
-                        xb = _pgd(W, a, state.scale, xb, yb, eps, attack_steps, attack_step_size, box, None, b, c)
-                    else:
-                        xb = _fgm(W, a, state.scale, xb, yb, eps, box, b)
+                    xb = _pgd(W, a, state.scale, xb, yb, eps, attack_steps, attack_step_size, box, None, b, c)
+                elif attack == "fgm":
+                    W, a, b, _ = public()
+                    xb = _fgm(W, a, state.scale, xb, yb, eps, box, b)
                 state.step(xb, yb, lr)
-                if Ra is not None and constraint == "project" and project_every == "step":
+                if projection == "step":
                     state.project(Ra)
-            if Ra is not None and constraint == "project" and project_every == "epoch":
+            if projection == "epoch":
                 state.project(Ra)
             dev = state.deviation()
-            keep = list(range(len(active)))
             if stop:
-                out = (dev > R_active).tolist()
-                for j, left in enumerate(out):
-                    if left:
-                        histories[active[j]].stopped_epoch = epoch
-                        if restore:
-                            state.Wt[:, j].copy_(last_inside[:, j])
-                keep = [j for j, left in enumerate(out) if not left]
+                left = [j for j, out in enumerate((dev > R_active).tolist()) if out]
+                keep = [j for j in range(len(active)) if j not in left]
+                for j in left:
+                    histories[active[j]].stopped_epoch = epoch
+                    if restore:
+                        state.Wt[:, j].copy_(last_inside[:, j])
                 if restore:
                     last_inside[:, keep] = state.Wt[:, keep]
                 else:  # the epoch that left the ball is kept, so it is recorded
                     record(dev)
-            if len(keep) < len(active):  # retire the members that left their ball
-                _write_back(model, state, active)
-                state.select(keep)
-                Ra = Ra[keep] if Ra is not None else None
-                R_active = R_active[keep] if R_active is not None else None
-                last_inside = last_inside[:, keep].contiguous() if last_inside is not None else None
-                dev = dev[keep]
-                active = [active[j] for j in keep]
-                if not active:
-                    break
+                if len(keep) < len(active):  # retire the members that left their ball
+                    _write_back(model, state, active)
+                    state.select(keep)
+                    Ra, R_active, dev = Ra[keep], R_active[keep], dev[keep]
+                    last_inside = last_inside[:, keep].contiguous() if restore else None
+                    active = [active[j] for j in keep]
+                    if not active:
+                        break
             if not (stop and not restore):
                 record(dev)
             if one and evaluate:
