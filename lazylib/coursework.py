@@ -141,17 +141,14 @@ def student_notebook(nb: Any) -> Any:
     for i, cell in enumerate(nb.cells):
         if i in starts:
             key = starts[i].key
-            if is_proof(key):
-                stub = nbformat.v4.new_markdown_cell(f"*Exercise {key}: write your proof here.*")
-            else:
-                stub = nbformat.v4.new_code_cell(_stub(key))
+            stub = (nbformat.v4.new_markdown_cell(f"*Exercise {key}: write your proof here.*") if is_proof(key)
+                    else nbformat.v4.new_code_cell(_stub(key)))
             stub.metadata["tags"] = [STUB_TAG]
             cells.append(stub)
             skipping = True
             continue
         if skipping:
-            if i in ends:
-                skipping = False
+            skipping = i not in ends
             continue
         cell = copy.deepcopy(cell)
         if cell.cell_type == "markdown":

@@ -68,8 +68,7 @@ def _betainc(a: Any, b: Any, x: Any) -> torch.Tensor:
     I_x(a, b) = P(B ≤ x) for B ~ Beta(a, b). Continued fraction, with the symmetry
     I_x(a, b) = 1 − I_{1−x}(b, a) where it converges faster.
     """
-    a, b, x = (torch.as_tensor(v, dtype=torch.float64) for v in (a, b, x))
-    a, b, x = torch.broadcast_tensors(a, b, x)
+    a, b, x = torch.broadcast_tensors(*(torch.as_tensor(v, dtype=torch.float64) for v in (a, b, x)))
     inner = (x > 0) & (x < 1)
     xs = torch.where(inner, x, torch.full_like(x, 0.5))
     log_front = (torch.lgamma(a + b) - torch.lgamma(a) - torch.lgamma(b)
@@ -79,15 +78,13 @@ def _betainc(a: Any, b: Any, x: Any) -> torch.Tensor:
     # One continued fraction per entry, evaluated in whichever orientation converges.
     aa, bb, xx = torch.where(direct, a, b), torch.where(direct, b, a), torch.where(direct, xs, 1.0 - xs)
     cf = _betacf(aa, bb, xx)
-    value = torch.where(direct, front * cf / a, 1.0 - front * cf / b)
-    value = value.clamp(0.0, 1.0)
+    value = torch.where(direct, front * cf / a, 1.0 - front * cf / b).clamp(0.0, 1.0)
     return torch.where(inner, value, torch.where(x >= 1, torch.ones_like(x), torch.zeros_like(x)))
 
 
 def _betainc_inverse(a: Any, b: Any, q: Any, iters: int = 64) -> torch.Tensor:
     """The x in [0, 1] with I_x(a, b) = q, by bisection (I_x is increasing in x); broadcast, float64."""
-    a, b, q = (torch.as_tensor(v, dtype=torch.float64) for v in (a, b, q))
-    a, b, q = torch.broadcast_tensors(a, b, q)
+    a, b, q = torch.broadcast_tensors(*(torch.as_tensor(v, dtype=torch.float64) for v in (a, b, q)))
     lo, hi = torch.zeros_like(q), torch.ones_like(q)
     for _ in range(iters):
         mid = 0.5 * (lo + hi)
@@ -279,8 +276,7 @@ def interval_coverage(
     log_p = torch.where(k[None] > 0, k[None] * torch.log(P.clamp_min(1e-300)), torch.zeros_like(P * k))
     log_q = torch.where(k[None] < n, (n - k[None]) * torch.log1p(-P.clamp_max(1 - 1e-16)), torch.zeros_like(P * k))
     pmf = torch.exp(log_choose[None] + log_p + log_q)
-    pmf = torch.where((P == 0) & (k[None] > 0), torch.zeros_like(pmf), pmf)
-    pmf = torch.where((P == 1) & (k[None] < n), torch.zeros_like(pmf), pmf)
+    pmf = torch.where(((P == 0) & (k[None] > 0)) | ((P == 1) & (k[None] < n)), torch.zeros_like(pmf), pmf)
     covered = (low[None] <= P) & (P <= high[None])
     result = (pmf * covered).sum(dim=1).clamp(0.0, 1.0)
     return float(result[0]) if scalar else result

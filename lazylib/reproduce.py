@@ -324,10 +324,8 @@ def sweep(
     points : iterable
         The grid points.
     executor : optional
-        Anything with ``submit(fn, *args) -> future`` and ``future.result()``: a
-        ``concurrent.futures.ThreadPoolExecutor`` or ``ProcessPoolExecutor``, a Dask
-        ``distributed.Client`` (or its ``get_executor()``), a Ray or MPI executor with this interface.
-        None runs the points one after the other in this process.
+        Anything with ``submit(fn, *args) -> future`` and ``future.result()`` (see the module docstring;
+        a Ray or MPI executor with this interface too). None runs the points one by one in this process.
     progress : bool, optional
         A progress bar over grid points (default: when attached to a terminal or notebook).
 
