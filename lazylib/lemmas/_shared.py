@@ -1,9 +1,5 @@
-"""Helpers shared by the lemma modules.
-
-The pairs (x, u) of inputs and displacements of Lemma C, the neurons that switch between x and x + u,
-and the spectral norm of selected rows of a weight matrix (the flip term of Lemma B and the switching
-rows of Lemma C both need it).
-"""
+"""Helpers shared by the lemma modules: the pairs (x, u) of Lemma C, the neurons that switch between x and
+x + u, and the spectral norm of selected rows of a weight matrix (Lemma B's flip term, Lemma C's rows)."""
 
 from __future__ import annotations
 
@@ -32,10 +28,8 @@ def activation_change(W: torch.Tensor, x: torch.Tensor, u: torch.Tensor) -> torc
 def masked_operator_norm(W: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Spectral norm of the rows of W (m, d) selected by each row of ``mask`` (n, m), batched; (n,).
 
-    The selected rows are gathered into a zero-padded batch (zero rows do not change a spectral norm), and
-    ‖A‖_op² is the largest eigenvalue of the smaller Gram matrix, A Aᵀ (k × k) or Aᵀ A (d × d): a symmetric
-    eigenproblem, much cheaper than an SVD of A. Computed in float64, returned in W's dtype; the inputs
-    are taken in chunks that bound the memory of the gathered rows.
+    The rows are gathered into a zero-padded batch and ‖A‖_op² is the largest eigenvalue of the smaller Gram
+    matrix (float64, returned in W's dtype), in chunks of inputs that bound the memory.
     """
     n, d = mask.shape[0], W.shape[1]
     out = torch.zeros(n, dtype=torch.float64, device=W.device)
@@ -52,3 +46,8 @@ def masked_operator_norm(W: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         gram = rows @ rows.transpose(1, 2) if k <= d else rows.transpose(1, 2) @ rows
         out[start:start + chunk] = torch.linalg.eigvalsh(gram)[:, -1].clamp_min(0.0).sqrt()
     return out.to(W.dtype)
+
+
+def rows_bound(W: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """√k·‖W_S‖_op, S the k rows of W selected by each row of ``mask``: it bounds ‖Σ_{s∈S} ±w_s‖; (n,)."""
+    return mask.sum(dim=1).to(W.dtype).sqrt() * masked_operator_norm(W, mask)

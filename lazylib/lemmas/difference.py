@@ -4,6 +4,9 @@ The difference written with the neurons that switch between x and x + u (Proposi
 ``prop-difference-formula``), how many switch and its size in expectation at initialisation (Lemma
 ``lem-difference-fixed``), and what moving the weights from W₀ inside the lazy ball changes (Proposition
 ``prop-difference-lazy``). The bound uniform over all small u is in :mod:`lazylib.lemmas.uniform_difference`.
+
+Conventions: x (base points) and u (displacements, one per base point) are tensors of shape (n, d); S(u) is
+the set of neurons whose activation differs between x and x + u, and every result has one entry per row.
 """
 
 from __future__ import annotations
@@ -15,32 +18,19 @@ import torch
 
 from .. import _checks
 from ..model import TwoLayerReLU
-from ._shared import activation_change, input_pair, masked_operator_norm
+from ._shared import activation_change, input_pair, rows_bound
 
-__all__ = [
-    "gradient_difference",
-    "activation_changes",
-    "switch_angle",
-    "DifferenceMoments",
-    "gradient_difference_moments",
-    "lazy_difference_gap",
-    "lazy_difference_bound",
-]
+__all__ = ["gradient_difference", "activation_changes", "switch_angle", "DifferenceMoments",
+    "gradient_difference_moments", "lazy_difference_gap", "lazy_difference_bound"]
 
 
 def gradient_difference(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    r"""‖∇ₓf(x + u) − ∇ₓf(x)‖ for each row, computed from the neurons whose activation changes.
-
-    .. math:: \nabla f(x+u) - \nabla f(x) = \frac{1}{\sqrt m}\sum_{s \in S(u)} a_s\,\sigma_s\, w_s ,
-              \qquad \sigma_s = \mathbb 1[w_s^\top (x+u) > 0] - \mathbb 1[w_s^\top x > 0] \in \{\pm 1\}.
+    """‖∇ₓf(x + u) − ∇ₓf(x)‖ per row, computed from the neurons of S(u) alone.
 
     Parameters
     ----------
     model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
-        Base points.
-    u : torch.Tensor, shape (n, d)
-        Displacements, one per base point.
+    x, u : torch.Tensor, shape (n, d)
 
     Returns
     -------
@@ -67,13 +57,7 @@ def gradient_difference(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -
 
 
 def activation_changes(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    """Number of neurons whose activation differs between x and x + u, |S(u)|, per row.
-
-    A neuron s is in S(u) when 1[w_sᵀ(x + u) > 0] ≠ 1[w_sᵀx > 0]; this needs |w_sᵀx| ≤ |w_sᵀu|.
-
-    Returns
-    -------
-    torch.Tensor, shape (n,), integer counts (int64).
+    """The number |S(u)| of neurons whose activation differs between x and x + u, per row (int64, (n,)).
 
     Examples
     --------
@@ -93,6 +77,7 @@ def activation_changes(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) ->
 
 
 def _check_pair(x: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """x and u of the same shape, dtype and device, with x ≠ 0 and x + u ≠ 0 in every row."""
     x = _checks.tensor("x", x, ndim=2, shape_text="(n, d)")
     if isinstance(u, torch.Tensor) and u.device != x.device:  # before any value of u is read
         raise ValueError(f"`u` must be on the device of x ({x.device.type}); got a tensor on {u.device.type}.")
@@ -111,11 +96,10 @@ def _check_pair(x: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.T
 
 
 def switch_angle(x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    r"""The angle θ ∈ [0, π] between x and x + u, per row.
+    """The angle θ ∈ [0, π] between x and x + u, per row (accurate also for tiny angles).
 
-    Computed as θ = 2·atan2(‖x̂ − ŷ‖, ‖x̂ + ŷ‖) with x̂, ŷ the unit vectors along x and y = x + u, which
-    is accurate also for tiny angles. For ‖x‖ = 1 and ‖u‖ = r < 1, θ ≤ arcsin(r), with equality when
-    x + u is tangent to the sphere of radius r around x.
+    For ‖x‖ = 1 and ‖u‖ = r < 1, θ ≤ arcsin(r), with equality when x + u is tangent to the sphere of
+    radius r around x.
 
     Parameters
     ----------
@@ -144,36 +128,24 @@ def switch_angle(x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
 
 
 class DifferenceMoments(NamedTuple):
-    """Expectations at initialisation for a fixed input and displacement (Lemma ``lem-difference-fixed``).
-
-    - ``count`` (tensor of shape (n,)): E|S(u)| = m·θ/π, the expected number of neurons that switch;
-    - ``square_norm`` (tensor of shape (n,)): E‖∇f(x + u) − ∇f(x)‖² = d·θ/π.
-    """
+    """``count`` = E|S(u)| = m·θ/π and ``square_norm`` = E‖∇f(x + u) − ∇f(x)‖² = d·θ/π at W₀, each (n,)."""
 
     count: torch.Tensor
     square_norm: torch.Tensor
 
 
 def gradient_difference_moments(x: torch.Tensor, u: torch.Tensor, m: int) -> DifferenceMoments:
-    r"""Exact expected switch count and squared gradient difference of a random network.
-
-    For w_{s,0} ~ N(0, I_d) and a_s uniform on {±1}, independent, and fixed x, u (x ≠ 0, x + u ≠ 0):
-
-    .. math:: \mathbb E\,|S(u)| = \frac{m\,\theta}{\pi}, \qquad
-              \mathbb E\,\|\nabla f(x+u; W_0) - \nabla f(x; W_0)\|^2 = \frac{d\,\theta}{\pi},
-
-    with θ the angle between x and x + u (:func:`switch_angle`).
+    """Exact expected switch count and squared gradient difference of a random network of width m.
 
     Parameters
     ----------
     x, u : torch.Tensor, shape (n, d)
+        As for :func:`switch_angle`, which gives θ.
     m : int
-        Width.
 
     Returns
     -------
     DifferenceMoments
-        ``count`` and ``square_norm``, each (n,).
 
     Examples
     --------
@@ -194,9 +166,7 @@ def gradient_difference_moments(x: torch.Tensor, u: torch.Tensor, m: int) -> Dif
 
 
 def lazy_difference_gap(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    r"""How much moving from W₀ to the model's current W changes the gradient difference.
-
-    Returns ‖Δ_W(u) − Δ_{W₀}(u)‖ per row, with Δ_W(u) = ∇f(x + u; W) − ∇f(x; W) (vectors, not norms).
+    """‖Δ_W(u) − Δ_{W₀}(u)‖ per row, Δ_W(u) = ∇f(x + u; W) − ∇f(x; W), W the model's current weights.
 
     Parameters
     ----------
@@ -228,15 +198,7 @@ def lazy_difference_gap(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -
 
 
 def lazy_difference_bound(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor, radius: float) -> torch.Tensor:
-    r"""The deterministic bound of Proposition ``prop-difference-lazy`` on :func:`lazy_difference_gap`.
-
-    For every W ∈ B_{2,∞}(W₀, R),
-
-    .. math:: \|\Delta_W(u) - \Delta_{W_0}(u)\| \le \frac{R\,|S_W(u)|}{\sqrt m}
-              + \frac{1}{\sqrt m}\sum_{y \in \{x,\,x+u\}} \sqrt{|N_R(y)|}\;\|W_{0,N_R(y)}\|_{\mathrm{op}},
-
-    with S_W(u) the neurons that switch between x and x + u under W and N_R(y) = {s : |w_{s,0}ᵀy| ≤ R‖y‖}
-    the neurons that can switch at y somewhere in the ball (``ll.switchable_neurons``).
+    """The deterministic bound of Proposition ``prop-difference-lazy`` on :func:`lazy_difference_gap`.
 
     Parameters
     ----------
@@ -281,8 +243,7 @@ def lazy_difference_bound(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor,
         root_m = math.sqrt(model.m)
         switched = activation_change(W, x, u) != 0
         bound = radius * switched.sum(dim=1).to(x.dtype) / root_m
-        for y in (x, x + u):
+        for y in (x, x + u):  # the neurons that can switch at y somewhere in the ball
             near = (y @ W0.T).abs() <= radius * torch.linalg.vector_norm(y, dim=1, keepdim=True)
-            count = near.sum(dim=1).to(x.dtype)
-            bound = bound + count.sqrt() * masked_operator_norm(W0, near) / root_m
+            bound = bound + rows_bound(W0, near) / root_m
         return bound

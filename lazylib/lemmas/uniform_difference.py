@@ -16,27 +16,17 @@ import torch
 
 from .. import _checks
 from ..model import TwoLayerReLU, input_gradient
-from ._shared import activation_change, input_pair, masked_operator_norm
+from ._shared import activation_change, input_pair, masked_operator_norm, rows_bound
 from .difference import gradient_difference
 
-__all__ = [
-    "switched_operator_norm",
-    "log_pattern_count",
-    "uniform_difference_factor",
-    "naive_difference_bound",
-    "gradient_difference_search",
-    "DifferenceWindow",
-    "difference_window",
-]
+__all__ = ["switched_operator_norm", "log_pattern_count", "uniform_difference_factor",
+    "naive_difference_bound", "gradient_difference_search", "DifferenceWindow", "difference_window"]
 
 
 def switched_operator_norm(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    r"""‖W_{S(u)}‖_op/√m: the spectral norm of the rows of W that switch between x and x + u.
+    """‖W_{S(u)}‖_op/√m, the spectral norm of the rows of W that switch between x and x + u, per row.
 
-    This is the scale in the uniform bound of Lemma ``lem-difference-uniform``: with probability
-    at least 1 − γ over the output signs, ‖∇f(x + u) − ∇f(x)‖ ≤ K·‖W_{S(u)}‖_op/√m for every u.
-    The rows are gathered into a zero-padded batch (zero rows do not change a spectral norm) and
-    each norm is the square root of the largest eigenvalue of the smaller Gram matrix (float64).
+    The scale of the uniform bound K·‖W_{S(u)}‖_op/√m of Lemma ``lem-difference-uniform``.
 
     Returns
     -------
@@ -62,19 +52,13 @@ def switched_operator_norm(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor
 
 
 def log_pattern_count(m: int, d: int) -> float:
-    r"""log of Σ_{i=0}^{d+1} C(m, i): a bound on how many activation patterns moving x can produce.
-
-    As u ranges over ℝ^d, the pattern (1[w_sᵀ(x + u) > 0])_s is the restriction of an open
-    homogeneous halfspace of ℝ^{d+1}, {p : ⟨p, (u, 1)⟩ > 0}, to the m points (w_s, w_sᵀx). That class
-    has VC dimension d + 1, so by the Sauer–Shelah lemma there are at most Σ_{i ≤ d+1} C(m, i)
-    patterns (2^m when d + 1 ≥ m).
+    """log Π(m, d), Π = Σ_{i=0}^{d+1} C(m, i) (2^m when d + 1 ≥ m): how many activation patterns moving x can
+    produce (Sauer–Shelah).
 
     Parameters
     ----------
-    m : int
-        Width, ≥ 1.
-    d : int
-        Input dimension, ≥ 1.
+    m, d : int
+        Width and input dimension, ≥ 1.
 
     Returns
     -------
@@ -99,11 +83,9 @@ def log_pattern_count(m: int, d: int) -> float:
 
 
 def uniform_difference_factor(m: int, d: int, gamma: float) -> float:
-    r"""The factor K(m, d, γ) = 2·√(2·(log Π(m, d) + d·log 5 + log(1/γ))) of the uniform difference bound.
+    """The factor K(m, d, γ) = 2·√(2·(log Π(m, d) + d·log 5 + log(1/γ))) of the uniform difference bound.
 
-    Π(m, d) is the pattern count of :func:`log_pattern_count` and 5^d the size of a 1/2-net of the unit
-    sphere of ℝ^d. Lemma ``lem-difference-uniform``: with probability at least 1 − γ over the output
-    signs, every u satisfies ‖∇f(x + u; W₀) − ∇f(x; W₀)‖ ≤ K·‖W_{0,S(u)}‖_op/√m.
+    Π(m, d) is the pattern count of :func:`log_pattern_count`, 5^d the size of a 1/2-net of the sphere.
 
     Parameters
     ----------
@@ -133,16 +115,10 @@ def uniform_difference_factor(m: int, d: int, gamma: float) -> float:
 
 
 def naive_difference_bound(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> torch.Tensor:
-    r"""The bound on sup_{‖u‖ ≤ r} ‖∇f(x + u) − ∇f(x)‖ that ignores which switch patterns are reachable.
+    """The bound √|T|·‖W_T‖_op/√m on sup_{‖u‖ ≤ r} ‖∇f(x + u) − ∇f(x)‖ that lets every neuron of
+    T = {s : |w_sᵀx| ≤ r‖w_s‖} (all those some ‖u‖ ≤ r can switch) switch, with every sign.
 
-    Every neuron that some u with ‖u‖ ≤ r can switch lies in T_r(x) = {s : |w_sᵀx| ≤ r‖w_s‖}
-    (Proposition ``prop-difference-formula``). Letting every subset of T_r switch, with every sign,
-    gives the deterministic bound
-
-    .. math:: \sup_{\|u\| \le r} \|\nabla f(x+u) - \nabla f(x)\| \le \frac{1}{\sqrt m}\,
-              \sqrt{|T_r(x)|}\;\|W_{T_r(x)}\|_{\mathrm{op}},
-
-    which grows like √m for r of order 1/√d: the reason the uniform bound needs a counting argument.
+    It grows like √m for r of order 1/√d: the reason the uniform bound needs a counting argument.
 
     Parameters
     ----------
@@ -171,8 +147,7 @@ def naive_difference_bound(model: TwoLayerReLU, x: torch.Tensor, radius: float) 
     with torch.no_grad():
         W = model.W.detach()
         near = (x @ W.T).abs() <= radius * torch.linalg.vector_norm(W, dim=1)[None, :]
-        count = near.sum(dim=1).to(x.dtype)
-        return count.sqrt() * masked_operator_norm(W, near) / math.sqrt(model.m)
+        return rows_bound(W, near) / math.sqrt(model.m)
 
 
 def gradient_difference_search(
@@ -184,16 +159,12 @@ def gradient_difference_search(
     steps: int = 60,
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Search the ball ‖u‖ ≤ radius for the largest gradient difference ‖∇f(x + u) − ∇f(x)‖.
+    """Search the ball ‖u‖ ≤ radius for the largest gradient difference ‖∇f(x + u) − ∇f(x)‖.
 
-    The difference is piecewise constant in u (it changes only when a neuron switches), so plain
-    gradient ascent has nothing to follow. The search ascends a smoothed surrogate, with each
-    activation 1[w_sᵀ(x + u) > 0] replaced by a logistic function of temperature τ·radius·‖w_s‖
-    (τ annealed from 0.3 to 0.01), by normalised projected steps, and evaluates the exact
-    difference at every iterate, keeping the best. Restarts: the attack directions ±radius·∇f/‖∇f‖
-    (the direction of the paper's step and its opposite) and ``restarts − 2`` uniform random points
-    of the ball. All points and restarts run as one batch.
-
+    The difference is piecewise constant in u, so the search ascends a smoothed surrogate (each activation
+    a logistic function of temperature τ·radius·‖w_s‖, τ annealed from 0.3 to 0.01) by normalised projected
+    steps, keeping the iterate of largest exact difference. The starts are ±radius·∇f/‖∇f‖ (the paper's
+    step and its opposite) and ``restarts − 2`` uniform random points of the ball, all run as one batch.
     The result is a point of the ball, so its value is a certified *lower* bound on the supremum.
 
     Parameters
@@ -290,7 +261,6 @@ def gradient_difference_search(
         better = value > best
         best = torch.where(better, value, best)
         best_u = torch.where(better[:, None], u, best_u)
-    with torch.no_grad():
         best = best.reshape(n, restarts)
         pick = best.argmax(dim=1)
         u_out = best_u.reshape(n, restarts, d)[torch.arange(n, device=x.device), pick]
@@ -299,11 +269,8 @@ def gradient_difference_search(
 
 
 class DifferenceWindow(NamedTuple):
-    """Widths for which the uniform difference bound stays below half the typical gradient norm.
-
-    Fields ``log10_low`` and ``log10_high`` (floats): log₁₀ of the smallest and largest width m in the
-    window; both NaN when the window is empty.
-    """
+    """log₁₀ of the smallest and largest width of :func:`difference_window`, ``log10_low`` and ``log10_high``
+    (floats, both NaN when the window is empty)."""
 
     log10_low: float
     log10_high: float
@@ -312,15 +279,9 @@ class DifferenceWindow(NamedTuple):
 def difference_window(d: int, c: float, gamma: float) -> DifferenceWindow:
     r"""The widths m for which the book's uniform bound on the gradient difference closes the argument.
 
-    The uniform bound (Lemma ``lem-difference-uniform``) is K(m, d, γ)·ρ, with K the union-bound factor
-    and ρ = ‖W_{0,S(u)}‖_op/√m. With the description ρ ≈ √(2θ/π) + √(d/m) that chapter 8 measures
-    (θ = arcsin(c/√d), the largest angle a displacement of length c/√d makes at a unit input), and
-    with Π(m, d) ≤ (em/(d+1))^{d+1} for m > d, this returns the range of m where
-
-    .. math:: K(m, d, \gamma)\,\Bigl(\sqrt{2\theta/\pi} + \sqrt{d/m}\Bigr) < \tfrac12\sqrt{d/2},
-
-    half the typical gradient norm √(d/2) (the flip lemma's requirement). The lower end comes from
-    the √(d/m) term (polynomial in d), the upper end from the log m inside K (sub-exponential in d).
+    The range of m where K(m, d, γ)·(√(2θ/π) + √(d/m)) < ½√(d/2) (half the typical gradient norm), with
+    K of Lemma ``lem-difference-uniform`` (Π(m, d) ≤ (em/(d+1))^{d+1}), the description √(2θ/π) + √(d/m)
+    of ‖W_{0,S(u)}‖_op/√m that chapter 8 measures, and θ = arcsin(c/√d).
 
     Parameters
     ----------
@@ -334,7 +295,6 @@ def difference_window(d: int, c: float, gamma: float) -> DifferenceWindow:
     Returns
     -------
     DifferenceWindow
-        log₁₀ of the window's ends, NaN when it is empty.
 
     Examples
     --------
