@@ -3,9 +3,7 @@
 The window C_low·d^k ≤ m ≤ C₄·exp(d^{0.24}) of Theorem ``thm-main`` (chapter 5); the theorem's step of
 length C₂/‖∇f(x)‖ against the sign of f, whether it flips the sign, the smallest C₂ that does, and the
 largest change of slope along the attack ray that the combination of the three lemmas controls
-(Proposition ``prop-ray-flip``, chapter 9). The lemmas themselves are in :mod:`lazylib.lemmas.value`,
-:mod:`lazylib.lemmas.gradient_norm`, :mod:`lazylib.lemmas.difference` and
-:mod:`lazylib.lemmas.uniform_difference`.
+(Proposition ``prop-ray-flip``, chapter 9).
 """
 
 from __future__ import annotations
@@ -19,31 +17,21 @@ from .. import _checks
 from ..attacks import _ray_pieces, flip_distance
 from ..model import TwoLayerReLU, input_gradient
 
-__all__ = [
-    "width_upper_limit",
-    "window_threshold",
-    "theorem_eta",
-    "step_flips",
-    "flip_fraction",
-    "critical_C2",
-    "ray_slope_change",
-]
+__all__ = ["width_upper_limit", "window_threshold", "theorem_eta", "step_flips", "flip_fraction",
+    "critical_C2", "ray_slope_change"]
 
 _WINDOW_EXPONENT = 0.24  # the exponent of the theorem's upper width limit m ≤ C₄·exp(d^0.24)
 
 
 def width_upper_limit(d: int, C4: float = 1.0) -> float:
-    r"""The upper end of the theorem's width window, C₄·exp(d^{0.24}).
-
-    The main theorem asks for a width that is at least polynomial in d and at most
-    sub-exponential, m ≤ C₄·exp(d^{0.24}) (the exponent 0.24 is the one the paper's summary states).
+    """The upper end C₄·exp(d^{0.24}) of the theorem's width window (the exponent of the paper's summary).
 
     Parameters
     ----------
     d : int
         Input dimension, ≥ 1.
     C4 : float
-        The constant C₄ > 0 (not given by the summary; 1 by default).
+        C₄ > 0 (not given by the summary).
 
     Returns
     -------
@@ -69,13 +57,10 @@ def width_upper_limit(d: int, C4: float = 1.0) -> float:
 
 
 def window_threshold(k: float, *, C_low: float = 1.0, C4: float = 1.0) -> float:
-    r"""The dimension d* beyond which the window C_low·d^k ≤ m ≤ C₄·exp(d^{0.24}) is non-empty.
+    """The dimension d* beyond which the window C_low·d^k ≤ m ≤ C₄·exp(d^{0.24}) is non-empty.
 
-    The paper's summary states the lower end of the width window only as "polynomially large in d"
-    (its exponent is garbled), so k and C_low describe an *illustrative* lower end chosen by the
-    reader. With t = log d the window is non-empty when h(t) = log C₄ + e^{0.24 t} − log C_low − k t
-    is ≥ 0; h is convex, so it is negative on at most one interval, and d* = e^{t*} with t* the upper
-    end of that interval (found by bisection); d* = 1 when h never becomes negative.
+    The paper's summary states the lower end only as "polynomially large in d" (its exponent is garbled),
+    so k and C_low describe an *illustrative* lower end chosen by the reader.
 
     Parameters
     ----------
@@ -105,7 +90,7 @@ def window_threshold(k: float, *, C_low: float = 1.0, C4: float = 1.0) -> float:
     C4 = _checks.number("C4", C4, minimum=0.0, strict=True)
     c = math.log(C4) - math.log(C_low)
 
-    def h(t: float) -> float:
+    def h(t: float) -> float:  # ≥ 0 where the window at d = e^t is non-empty; convex, so d* is unique
         return c + math.exp(_WINDOW_EXPONENT * t) - k * t
 
     t0 = max(0.0, math.log(k / _WINDOW_EXPONENT) / _WINDOW_EXPONENT)  # where h is smallest on t ≥ 0
@@ -121,10 +106,9 @@ def window_threshold(k: float, *, C_low: float = 1.0, C4: float = 1.0) -> float:
 
 
 def theorem_eta(model: TwoLayerReLU, x: torch.Tensor, C2: float) -> torch.Tensor:
-    r"""The theorem's step size η = −sign f(x) · C₂/‖∇f(x)‖², per point.
+    """The theorem's step size η = −sign f(x) · C₂/‖∇f(x)‖², per point (η = 0 where ∇f(x) = 0).
 
-    With it, ``ll.gradient_step(model, x, eta)`` moves x by δ = η∇f(x), of length C₂/‖∇f(x)‖, against
-    the sign of f. Points with ∇f(x) = 0 (no active neuron) get η = 0: no step is defined there.
+    ``ll.gradient_step(model, x, eta)`` then moves x by η∇f(x), of length C₂/‖∇f(x)‖, against the sign of f.
 
     Parameters
     ----------
@@ -160,7 +144,7 @@ def theorem_eta(model: TwoLayerReLU, x: torch.Tensor, C2: float) -> torch.Tensor
 
 
 def step_flips(model: TwoLayerReLU, x: torch.Tensor, C2: float | Sequence[float] | torch.Tensor) -> torch.Tensor:
-    r"""Whether the theorem's step flips the sign: sign f(x + δ) ≠ sign f(x), δ = η∇f, |η| = C₂/‖∇f‖².
+    """Whether the theorem's step (:func:`theorem_eta`) flips the sign of f, per point.
 
     Parameters
     ----------
@@ -225,11 +209,9 @@ def flip_fraction(model: TwoLayerReLU, x: torch.Tensor, C2: float | Sequence[flo
 
 
 def critical_C2(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
-    r"""The smallest C₂ whose step flips the sign: C₂*(x) = t*(x)·‖∇f(x)‖, t* the exact flip distance.
+    """The smallest C₂ whose step flips the sign, t*(x)·‖∇f(x)‖ with t* the exact flip distance.
 
-    The step of the theorem has length C₂/‖∇f‖ along the attack direction, so it first reaches the
-    decision boundary at C₂ = t*·‖∇f‖ (``inf`` where the ray never flips). Larger C₂ need not flip:
-    the ray may cross back.
+    ``inf`` where the ray never flips; a larger C₂ need not flip (the ray may cross back).
 
     Returns
     -------
@@ -254,11 +236,10 @@ def critical_C2(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
 
 
 def ray_slope_change(model: TwoLayerReLU, x: torch.Tensor, length: float | torch.Tensor) -> torch.Tensor:
-    r"""The largest change of slope along the attack ray before a given length, exactly.
+    """D(L) = sup_{0 ≤ t < L} |φ'(t) − φ'(0)|, φ(t) = f(x + t·u) along the attack ray u, exactly.
 
-    Along u = −sign f(x)·∇f(x)/‖∇f(x)‖ the function φ(t) = f(x + t·u) is piecewise linear, with slope
-    φ'(t) = ∇f(x + t·u)ᵀu. Returns D(L) = sup_{0 ≤ t < L} |φ'(t) − φ'(0)|, the directional part of the
-    gradient difference that the flip lemma needs, computed by walking the breakpoints.
+    u = −sign f(x)·∇f(x)/‖∇f(x)‖; D is the directional part of the gradient difference that the flip lemma
+    needs, computed by walking the breakpoints of the piecewise linear φ.
 
     Parameters
     ----------
