@@ -14,6 +14,9 @@ For a fixed input x and the random initialisation (a_s uniform in {±1}, w_{s,0}
 :func:`init_ensemble` draws many independent initialisations, exactly as :class:`TwoLayerReLU` does,
 and evaluates f and ‖∇f‖ at one input, to measure these laws.
 
+The ray functions take an optional ``direction``, a tensor (n, d) of non-zero rows u, normalised here;
+the default is the single-step direction u = −sign f(x) ∇f(x)/‖∇f(x)‖.
+
 Book: chapter 3 (labels ``prop-init-distribution``, ``prop-gradient-norm``,
 ``prop-linear-prediction`` and ``prop-ray-piecewise-linear``).
 """
@@ -65,25 +68,21 @@ def init_ensemble(
     r"""Draw ``n_networks`` independent initialisations of width m and evaluate f and ‖∇ₓf‖ at x.
 
     The k-th network is exactly the one ``TwoLayerReLU(d, m, generator=generator)`` would build as the
-    k-th of ``n_networks`` consecutive constructions (same draws, in the same order), so results match
-    the model class; the evaluation is batched over networks, in float64.
+    k-th of ``n_networks`` consecutive constructions (same draws, in the same order); the evaluation is
+    batched over networks, in float64.
 
     Parameters
     ----------
     x : torch.Tensor, shape (d,)
-        One input (floating point, finite).
-    m : int
-        Width, ≥ 1.
-    n_networks : int
-        Number of independent networks, ≥ 1.
+    m, n_networks : int
+        Width and number of networks, ≥ 1.
     generator : torch.Generator, optional
         CPU generator for every draw.
 
     Returns
     -------
     InitEnsemble
-        ``values`` f(x; a, W₀) and ``gradient_norms`` ‖∇ₓf(x; a, W₀)‖, float64 CPU tensors of shape
-        (n_networks,).
+        ``values`` and ``gradient_norms``, float64 CPU tensors of shape (n_networks,).
 
     Examples
     --------
@@ -159,11 +158,6 @@ def output_normal_bound(m: int) -> float:
     f is m^{-1/2} times a sum of m i.i.d. terms X = a relu(wᵀx) with E X² = ‖x‖²/2 and
     E|X|³ = ‖x‖³√(2/π), so ρ/σ³ = 4/√π; C = 0.4748 (Shevtsova 2011). The bound holds for every ‖x‖.
 
-    Parameters
-    ----------
-    m : int
-        Width, ≥ 1.
-
     Examples
     --------
     >>> import lazylib as ll
@@ -183,16 +177,7 @@ def linear_flip_prediction(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor
 
     Because f is positively homogeneous, f(x) = ⟨∇f(x), x⟩, so this is exactly the distance from x to
     the hyperplane through 0 orthogonal to ∇f(x): the boundary of the linear classifier with
-    w = ∇f(x). 0 where f(x) = 0.
-
-    Parameters
-    ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
-
-    Returns
-    -------
-    torch.Tensor, shape (n,)
+    w = ∇f(x). 0 where f(x) = 0. Returns a tensor (n,) for x of shape (n, d).
 
     Examples
     --------
@@ -234,8 +219,8 @@ def ray_linearization(
               \;\le\; \alpha\, t \sum_{s \in S(t)} |a_s|\,|w_s^\top u|,
 
     where S(t) is the set of neurons whose activation at x + tu differs from their activation just
-    after x (α the output scale, m^{-1/2} by default). Default u is the single-step direction
-    −sign f(x) ∇f/‖∇f‖, for which φ'(0⁺) = −|∇f|·sign f (no neuron exactly at a kink).
+    after x (α the output scale, m^{-1/2} by default). For the default u, φ'(0⁺) = −|∇f|·sign f (no
+    neuron exactly at a kink).
 
     Parameters
     ----------
@@ -244,7 +229,6 @@ def ray_linearization(
     t : float or torch.Tensor of shape (n,)
         Distance(s) along the ray, ≥ 0 and finite.
     direction : torch.Tensor, shape (n, d), optional
-        Directions u (normalised here); rows must be non-zero.
 
     Returns
     -------
@@ -335,7 +319,6 @@ def ray_values(
     t : torch.Tensor, shape (k,)
         Distances along the ray (any finite reals; negative values go backwards).
     direction : torch.Tensor, shape (n, d), optional
-        Directions u (normalised here). Default: the single-step direction −sign f(x)∇f/‖∇f‖.
 
     Returns
     -------
@@ -383,29 +366,28 @@ def ray_minimum(
     r"""The lowest point of the signed network along a ray: min over t ≥ 0 of sign f(x)·f(x + t·u).
 
     φ(t) = f(x + t·u) is piecewise linear (Proposition ``prop-ray-piecewise-linear``), so the minimum
-    of sign f(x)·φ over t ≥ 0 is attained at 0 or at a breakpoint t_s = −(w_sᵀx)/(w_sᵀu), unless the
-    last linear piece heads towards −∞. The breakpoints are sorted and the pieces walked, as in
-    :func:`lazylib.flip_distance`, in O(m log m) per input.
+    is attained at 0 or at a breakpoint t_s = −(w_sᵀx)/(w_sᵀu), unless the last linear piece heads
+    towards −∞. The sorted breakpoints are walked as in :func:`lazylib.flip_distance`, O(m log m) per
+    input.
 
-    The value tells the three cases apart that :func:`lazylib.flip_distance` cannot, because it decides
-    them by the sign of a number that is zero in exact arithmetic: a **negative** minimum (the ray
-    crosses the boundary), a **zero** minimum (f reaches 0 and does not cross, e.g. when the last active
-    neuron switches off, as always happens for m = 1), and a **positive** minimum (the ray never reaches
-    the boundary). Compare ``value`` with a tolerance of the size of the rounding error.
+    The value tells apart three cases that :func:`lazylib.flip_distance` decides by the sign of a number
+    that is zero in exact arithmetic: a **negative** minimum (the ray crosses the boundary), a **zero**
+    minimum (f reaches 0 and does not cross, e.g. when the last active neuron switches off, as always
+    for m = 1), a **positive** minimum (the ray never reaches the boundary). Compare ``value`` with a
+    tolerance of the size of the rounding error.
 
     Parameters
     ----------
     model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
     direction : torch.Tensor, shape (n, d), optional
-        Directions u (normalised here; rows must be non-zero). Default: the single-step direction
-        −sign f(x)∇f/‖∇f‖; rows with f(x) = 0 then give value 0 and t = 0.
+        With the default direction, rows with f(x) = 0 give value 0 and t = 0.
 
     Returns
     -------
     RayMinimum
-        ``value`` the minimum of sign f(x)·φ(t) over t ≥ 0 (−inf if unbounded below; 0 where
-        f(x) = 0) and ``t`` the smallest t at which it is attained (inf if unbounded), each of shape (n,).
+        ``value`` (−inf if unbounded below; 0 where f(x) = 0) and ``t``, the smallest t at which it is
+        attained (inf if unbounded), each of shape (n,).
 
     Examples
     --------
@@ -425,12 +407,10 @@ def ray_minimum(
     signed = torch.cat([(sgn0 * f0)[:, None], sgn0[:, None] * value_at], dim=1)  # t = 0, then the breakpoints
     where = torch.cat([torch.zeros_like(tau[:, :1]), tau], dim=1)
     k = torch.argmin(signed, dim=1, keepdim=True)  # the first index of the minimum
-    value, t = signed.gather(1, k).squeeze(1), where.gather(1, k).squeeze(1)
-    unbounded = sgn0 * slope_after[:, -1] < 0
-    value = torch.where(unbounded, torch.full_like(value, float("-inf")), value)
-    t = torch.where(unbounded, torch.full_like(t, float("inf")), t)
-    zero = f0 == 0
-    return RayMinimum(torch.where(zero, torch.zeros_like(value), value), torch.where(zero, torch.zeros_like(t), t))
+    unbounded, zero = sgn0 * slope_after[:, -1] < 0, f0 == 0
+    value = signed.gather(1, k).squeeze(1).masked_fill(unbounded, -math.inf).masked_fill(zero, 0.0)
+    t = where.gather(1, k).squeeze(1).masked_fill(unbounded, math.inf).masked_fill(zero, 0.0)
+    return RayMinimum(value, t)
 
 
 def reach_distance(
@@ -441,12 +421,11 @@ def reach_distance(
 ) -> torch.Tensor:
     r"""The first distance along a ray at which f comes within ``atol`` of zero from its own side.
 
-    Returns the smallest t ≥ 0 with sign f(x)·f(x + t·u) ≤ atol: the flip distance of
-    :func:`lazylib.flip_distance` ("reaching f = 0 counts"), with a point where f reaches zero only up
-    to rounding counted as reaching it. That matters where f reaches exactly 0 without crossing, e.g.
-    when the last active neuron switches off (always so for m = 1): there the exact answer is a tie
-    that :func:`lazylib.flip_distance` decides by the sign of a rounding error. Same walk over the
-    sorted breakpoints, O(m log m) per input.
+    The smallest t ≥ 0 with sign f(x)·f(x + t·u) ≤ atol: the flip distance of
+    :func:`lazylib.flip_distance` ("reaching f = 0 counts") with f reaching zero up to rounding counted
+    as reaching it. That matters where f reaches exactly 0 without crossing (see :func:`ray_minimum`):
+    there the exact answer is a tie that :func:`lazylib.flip_distance` decides by the sign of a rounding
+    error. Same walk as :func:`ray_minimum`.
 
     Parameters
     ----------
@@ -455,7 +434,6 @@ def reach_distance(
     atol : float
         Tolerance ≥ 0, in the units of f; a few hundred times the rounding error of f is enough.
     direction : torch.Tensor, shape (n, d), optional
-        Directions u (normalised here; rows must be non-zero). Default: −sign f(x)∇f/‖∇f‖.
 
     Returns
     -------
@@ -483,18 +461,13 @@ def reach_distance(
     reached = gap_at <= 0
     k = reached.to(torch.int8).argmax(dim=1, keepdim=True)
     fall = -sgn0[:, None] * slope_before  # rate at which the gap falls on each piece
-    safe = torch.where(fall > 0, fall, torch.ones_like(fall))
-    t_in = start + gap_before / safe
+    t_in = start + gap_before / torch.where(fall > 0, fall, torch.ones_like(fall))
     t_in = torch.minimum(torch.maximum(t_in, start), tau).gather(1, k).squeeze(1)
     last_fall = -sgn0 * slope_after[:, -1]
-    tau_last = tau[:, -1]
-    t_tail = torch.where(
-        last_fall > 0,
-        tau_last + gap_at[:, -1] / torch.where(last_fall > 0, last_fall, torch.ones_like(last_fall)),
-        torch.full_like(f0, float("inf")),
-    )
+    safe = torch.where(last_fall > 0, last_fall, torch.ones_like(last_fall))
+    t_tail = (tau[:, -1] + gap_at[:, -1] / safe).masked_fill(~(last_fall > 0), math.inf)
     t = torch.where(reached.any(dim=1), t_in, t_tail)
-    return torch.where(sgn0 * f0 <= atol, torch.zeros_like(t), t)
+    return t.masked_fill(sgn0 * f0 <= atol, 0.0)
 
 
 def _ray_walk(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
