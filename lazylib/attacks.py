@@ -32,14 +32,13 @@ def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tenso
 
     Parameters
     ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
+    x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
     eta : float or torch.Tensor of shape (n,)
         One for all points or one per point; the theorem uses η = −sign f(x) · C₂/‖∇f(x)‖², so ‖δ‖ = C₂/‖∇f‖.
 
     Returns
     -------
-    torch.Tensor, shape (n, d)
+    torch.Tensor, shape (n, d) ((K, n, d) for an ensemble)
 
     Examples
     --------
@@ -133,13 +132,11 @@ def flip_distance(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor 
     r"""Exact distance along a ray to the first sign change of f.
 
     With the default direction u = −sign f(x) · ∇f(x)/‖∇f(x)‖ (the paper's single-step attack), returns
-    the smallest t ≥ 0 with sign f(x + t·u) ≠ sign f(x): the shortest step along the gradient that flips
-    the prediction. ``inf`` where the ray never flips; 0 where f(x) = 0. Exact up to floating point (the
-    walk of the module docstring, no line search).
+    the smallest t ≥ 0 with sign f(x + t·u) ≠ sign f(x); ``inf`` where the ray never flips, 0 where
+    f(x) = 0. Exact up to floating point (the walk of the module docstring, no line search).
 
     Parameters
     ----------
-    model : TwoLayerReLU or Ensemble
     x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
     direction : torch.Tensor, shape of x, optional
         Walk along these directions instead (normalised here; t is a Euclidean distance). Rows that
@@ -180,8 +177,7 @@ def _clip_range(clip: Any, x: torch.Tensor) -> tuple[float, float] | None:
         return None
     if not isinstance(clip, (tuple, list)) or len(clip) != 2:
         raise TypeError(f"`clip` must be a pair (low, high) or None; got {clip!r}.")
-    lo = _checks.number("clip[0]", clip[0])
-    hi = _checks.number("clip[1]", clip[1])
+    lo, hi = _checks.number("clip[0]", clip[0]), _checks.number("clip[1]", clip[1])
     if not lo < hi:
         raise ValueError(f"`clip` must satisfy low < high; got {clip!r}.")
     if bool(((x < lo) | (x > hi)).any()):
@@ -231,7 +227,6 @@ def fgm_l2(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, eps: float, *,
 
     Parameters
     ----------
-    model : TwoLayerReLU or Ensemble
     x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
     y : torch.Tensor, shape (n,) (or (K, n))
         Labels in {−1, +1}.
@@ -274,7 +269,7 @@ def pgd_l2(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, eps: float, *,
 
     Parameters
     ----------
-    model, x, y, eps
+    x, y, eps
         As for :func:`fgm_l2`.
     steps : int
         Number of steps, ≥ 1 (the authors use 100).

@@ -24,8 +24,10 @@ def lazy_radius(m: int, C0: float) -> float:
 
     Parameters
     ----------
-    m, C0 : int, float
-        The width, ≥ 1, and the lazy regime's constant C₀ ≥ 0.
+    m : int
+        Width, ≥ 1.
+    C0 : float
+        The lazy regime's constant, ≥ 0.
 
     Examples
     --------
@@ -127,7 +129,6 @@ def value_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> tuple[t
 
     Parameters
     ----------
-    model : TwoLayerReLU or Ensemble
     x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
     radius : float
         R ≥ 0, e.g. ``lazy_radius(m, C0)``.
@@ -149,9 +150,7 @@ def value_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> tuple[t
     z0, reach = _reach(model, _checks.model_inputs(model, x), radius)
     with torch.no_grad():
         shift = reach * model.a.unsqueeze(-2)
-        hi = _readout(torch.relu(z0 + shift), model.a, model.output_scale)
-        lo = _readout(torch.relu(z0 - shift), model.a, model.output_scale)
-    return lo, hi
+        return tuple(_readout(torch.relu(z), model.a, model.output_scale) for z in (z0 - shift, z0 + shift))
 
 
 def value_extremiser(model: TwoLayerReLU, x: torch.Tensor, radius: float, *, which: str = "sup") -> torch.Tensor:
@@ -161,7 +160,7 @@ def value_extremiser(model: TwoLayerReLU, x: torch.Tensor, radius: float, *, whi
 
     Parameters
     ----------
-    model, x, radius
+    x, radius
         As for :func:`value_bounds`.
     which : {"sup", "inf"}
 

@@ -147,9 +147,8 @@ class Ensemble(TwoLayerReLU):
     ----------
     K : int
         Number of members.
-    a : torch.Tensor, shape (K, m)
     W : torch.nn.Parameter, shape (K, m, d)
-    W0 : torch.Tensor, shape (K, m, d)
+        ``W[k]`` is member k's W; a (K, m), W0 (K, m, d) and the biases gain the leading axis K likewise.
 
     Examples
     --------
@@ -308,7 +307,6 @@ def input_gradient(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
 
     Parameters
     ----------
-    model : TwoLayerReLU or Ensemble
     x : torch.Tensor, shape (n, d), or (K, n, d) for an ensemble
 
     Returns

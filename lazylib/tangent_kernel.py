@@ -43,7 +43,6 @@ def tangent_kernel(model: TwoLayerReLU, x1: torch.Tensor, x2: torch.Tensor | Non
 
     Parameters
     ----------
-    model : TwoLayerReLU
     x1 : torch.Tensor, shape (n1, d)
     x2 : torch.Tensor, shape (n2, d), optional
         Defaults to ``x1`` (the Gram matrix H).
@@ -120,7 +119,6 @@ def min_norm_interpolant(model: TwoLayerReLU, x: torch.Tensor,
 
     Parameters
     ----------
-    model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
         Inputs with an invertible Gram matrix (no repeated inputs, n ≤ the rank the patterns allow).
     targets : torch.Tensor, shape (n,)
@@ -175,7 +173,6 @@ def linearized_flip_distance(model: TwoLayerReLU, x: torch.Tensor,
 
     Parameters
     ----------
-    model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
     direction : torch.Tensor, shape (n, d), optional
         Normalised here; zero rows give ``inf``.
