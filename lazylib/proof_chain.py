@@ -1,14 +1,12 @@
 """The explicit proof chain of the main theorem: Lemma C's uniform bound and the theorem's constants.
 
-Chapter 8 proves Lemma C, a bound on the gradient difference ‖∇f(x + u; W) − ∇f(x; W)‖ that holds with
-probability 1 − γ simultaneously for every W in the lazy ball and every displacement ‖u‖ ≤ r, with
-explicit constants (:func:`lemma_c_bound`). Chapter 9 and the proof map combine it with Lemma A
-(:func:`lazylib.lemmas.value_bound_sharp`) and Lemma B (:func:`lazylib.lemmas.gradient_norm_bounds`)
-into the book's explicit form of the main theorem: with A, B the two bounds, the step of length
-C₂/‖∇f‖ with C₂ = 2A flips every network of the ball as soon as Lemma C's bound at radius r = 2A/B is
-below B/2 (:func:`theorem_constants`). :func:`theorem_window` scans the widths for which that happens.
+Lemma C bounds ‖∇f(x + u; W) − ∇f(x; W)‖ with probability 1 − γ for every W in the lazy ball and every
+‖u‖ ≤ r, with explicit constants (:func:`lemma_c_bound`); with Lemma A
+(:func:`lazylib.lemmas.value_bound_sharp`) and Lemma B (:func:`lazylib.lemmas.gradient_norm_bounds`) it
+gives the book's explicit theorem (:func:`theorem_constants`), whose widths :func:`theorem_window` scans.
 
-Every function here is a closed form in (m, d, C₀, r, γ): nothing is random.
+Every function here is a closed form in (m, d, C₀, r, γ): nothing is random. γ ∈ (0, 1) is a failure
+probability and C₀ ≥ 0 the lazy-regime constant.
 
 Book: Lemma ``lem-gradient-difference`` (chapter 8), Theorem ``thm-explicit`` (chapter 9) and the
 proof map.
@@ -22,15 +20,8 @@ from typing import NamedTuple
 from . import _checks
 from .lemmas import gradient_norm_bounds, value_bound_sharp
 
-__all__ = [
-    "LemmaCBound",
-    "lemma_c_bound",
-    "subset_operator_norm",
-    "TheoremConstants",
-    "theorem_constants",
-    "TheoremWindow",
-    "theorem_window",
-]
+__all__ = ["LemmaCBound", "lemma_c_bound", "subset_operator_norm", "TheoremConstants", "theorem_constants",
+    "TheoremWindow", "theorem_window"]
 
 _KAPPA = 0.25  # mesh of the nets in units of the perturbation they must resolve (see lemma_c_bound)
 
@@ -42,20 +33,14 @@ def _bernstein_count(mean: float, log_count: float) -> float:
 
 
 def subset_operator_norm(k: int, m: int, d: int, gamma: float) -> float:
-    r"""A bound on ‖W_{0,N}‖_op valid for every set N of k of the m rows at once, with probability ≥ 1 − γ.
-
-    .. math:: \sqrt k + \sqrt d + \sqrt{2\bigl(k\log(em/k) + \log(1/\gamma)\bigr)} ,
-
-    from Gordon's bound E‖G‖ ≤ √k + √d for a k × d standard Gaussian matrix, Gaussian concentration
-    of the 1-Lipschitz map G ↦ ‖G‖ (tail e^{−t²/2}) and a union bound over the C(m, k) ≤ (em/k)^k sets.
-    Zero for k = 0.
+    """A bound √k + √d + √(2(k log(em/k) + log(1/γ))) on ‖W_{0,N}‖_op for every set N of k of the m rows at
+    once, with probability ≥ 1 − γ (Gordon, Gaussian concentration, a union over the sets); 0 for k = 0.
 
     Parameters
     ----------
     k, m, d : int
         Set size (0 ≤ k ≤ m), width and input dimension.
     gamma : float
-        Failure probability, in (0, 1).
 
     Examples
     --------
@@ -79,6 +64,7 @@ def subset_operator_norm(k: int, m: int, d: int, gamma: float) -> float:
 
 
 def _op_norm(k: float, m: float, d: int, gamma: float) -> float:
+    """:func:`subset_operator_norm` for a float width, unchecked."""
     if k <= 0:
         return 0.0
     return math.sqrt(k) + math.sqrt(d) + math.sqrt(2.0 * (k * math.log(math.e * m / k) + math.log(1.0 / gamma)))
@@ -86,8 +72,6 @@ def _op_norm(k: float, m: float, d: int, gamma: float) -> float:
 
 class LemmaCBound(NamedTuple):
     """Lemma C's bound and its ingredients (all deterministic functions of m, d, C₀, r, γ).
-
-    Fields:
 
     - ``total``: Γ, the bound on ‖∇f(x + u; W) − ∇f(x; W)‖ for all W in the ball and ‖u‖ ≤ r;
     - ``initial``: K·op(k*)/√m, the difference at W₀ (term I of the proof);
@@ -141,51 +125,22 @@ def _lemma_c(m: float, d: int, C0: float, r: float, gamma: float) -> LemmaCBound
     initial = K * op_k / sm
     transfer = 2.0 * math.sqrt(n_star) * op_n / sm
     deviation = C0 * min(m, k_star + 2 * n_star) / m
-    return LemmaCBound(
-        total=initial + transfer + deviation,
-        initial=initial,
-        transfer=transfer,
-        deviation=deviation,
-        K=K,
-        switching=int(k_star),
-        switchable=int(n_star),
-        row_norm=omega,
-        op_switching=op_k,
-        op_switchable=op_n,
-    )
+    total = initial + transfer + deviation
+    return LemmaCBound(total, initial, transfer, deviation, K, int(k_star), int(n_star), omega, op_k, op_n)
 
 
 def lemma_c_bound(m: int, d: int, C0: float, r: float, gamma: float) -> LemmaCBound:
-    r"""Lemma C: a bound on the gradient difference, uniform over the lazy ball and all ‖u‖ ≤ r.
-
-    Let ‖x‖ = 1, R = C₀/√m, 0 ≤ r < 1 and γ ∈ (0, 1). With probability at least 1 − γ over
-    (a, W₀), for every W ∈ B_{2,∞}(W₀, R) and every u with ‖u‖ ≤ r,
-
-    .. math:: \|\nabla_x f(x + u; W) - \nabla_x f(x; W)\| \le \Gamma
-              = \frac{K\,\mathrm{op}(k^\star) + 2\sqrt{n^\star}\,\mathrm{op}(n^\star)}{\sqrt m}
-              + \frac{C_0\,\min(m,\ k^\star + 2n^\star)}{m},
-
-    where, with γ' = γ/5 and κ = 1/4:
-
-    - ω = (d + 2√(dL) + 2L)^{1/2}, L = log(m/γ'), bounds every ‖w_{s,0}‖;
-    - k* = ⌊μ + √(2μΛ) + 2Λ/3⌋ ∧ m with μ = m·r(2/π + κ√(2/π))/(1 − r) and
-      Λ = d·log(1 + 2ω/κ) + log(1/γ'): no ‖u‖ ≤ r switches more than k* neurons at W₀;
-    - n* = ⌊μ' + √(2μ'Λ') + 2Λ'/3⌋ ∧ m with μ' = m·erf((1 + κ)R/√2) and
-      Λ' = d·log(1 + 2ω/(κR)) + log(1/γ'): no hyperplane's slab |w_{s,0}ᵀŷ| ≤ R holds more than n*;
-    - op(k) = √k + √d + √(2(k log(em/k) + log(2/γ'))) (:func:`subset_operator_norm`);
-    - K = 2√(2((d + 1)·log(em/(d + 1)) + d·log 5 + log(1/γ'))) (m log 2 in place of the pattern
-      term when m ≤ d + 1).
+    """Lemma C: the bound Γ on ‖∇ₓf(x + u; W) − ∇ₓf(x; W)‖ for every W in the lazy ball and every ‖u‖ ≤ r,
+    at ‖x‖ = 1, with probability at least 1 − γ, with the constants of the book's statement.
 
     Parameters
     ----------
     m, d : int
         Width and input dimension, ≥ 1.
     C0 : float
-        Lazy-regime constant, ≥ 0.
     r : float
         Radius of the displacements, 0 ≤ r < 1.
     gamma : float
-        Failure probability, in (0, 1).
 
     Returns
     -------
@@ -217,7 +172,7 @@ def lemma_c_bound(m: int, d: int, C0: float, r: float, gamma: float) -> LemmaCBo
 class TheoremConstants(NamedTuple):
     """The constants of the book's explicit theorem at one (m, d, C₀, γ), each lemma at γ/3.
 
-    Fields: ``A`` (Lemma A's bound on |f|), ``B`` (Lemma B's lower bound on ‖∇f‖), ``C2`` = 2A,
+    ``A`` (Lemma A's bound on |f|), ``B`` (Lemma B's lower bound on ‖∇f‖), ``C2`` = 2A,
     ``r`` = C₂/B (the longest step, the radius Lemma C is needed at), ``c`` = r√d, ``difference``
     (Lemma C's Γ at radius r), ``holds`` (B > 0, r < 1 and Γ < B/2: the theorem's conclusion is proved
     at these sizes) and ``failing`` (the first link of the chain that fails, "" when it holds).
@@ -238,25 +193,21 @@ def _chain(m: int, d: int, C0: float, gamma: float) -> TheoremConstants:
     A = value_bound_sharp(g3, C0, m)
     B = gradient_norm_bounds(m, d, C0, g3).lower
     C2 = 2.0 * A
-    nan = float("nan")
-    if B <= 0:
-        return TheoremConstants(A, B, C2, math.inf, math.inf, nan, False, "Lemma B's lower bound is 0")
-    r = C2 / B
-    if r >= 1:
-        return TheoremConstants(A, B, C2, r, r * math.sqrt(d), nan, False, "the radius 2A/B is at least 1")
+    r = C2 / B if B > 0 else math.inf
+    c = r * math.sqrt(d)
+    if B <= 0 or r >= 1:
+        failing = "Lemma B's lower bound is 0" if B <= 0 else "the radius 2A/B is at least 1"
+        return TheoremConstants(A, B, C2, r, c, float("nan"), False, failing)
     gamma_c = _lemma_c(float(m), d, C0, r, g3).total
     holds = gamma_c < B / 2.0
-    return TheoremConstants(A, B, C2, r, r * math.sqrt(d), gamma_c, holds,
-                            "" if holds else "Lemma C's bound exceeds B/2")
+    return TheoremConstants(A, B, C2, r, c, gamma_c, holds, "" if holds else "Lemma C's bound exceeds B/2")
 
 
 def theorem_constants(m: int, d: int, C0: float, gamma: float) -> TheoremConstants:
-    r"""The book's explicit theorem at given sizes: A, B, C₂ = 2A, r = 2A/B, Lemma C's Γ(r), and whether Γ < B/2.
+    """The book's explicit theorem at given sizes: A, B, C₂ = 2A, r = 2A/B, Lemma C's Γ(r), and whether Γ < B/2.
 
-    With Lemmas A (:func:`lazylib.lemmas.value_bound_sharp`), B (:func:`lazylib.lemmas.gradient_norm_bounds`,
-    its lower end) and C (:func:`lemma_c_bound`), each at failure probability γ/3: when B > 0, r < 1 and
-    Γ(r) < B/2, then with probability at least 1 − γ the step of length C₂/‖∇f(x; W)‖ against the sign of
-    f flips f(x; W) for every W of the lazy ball (Theorem ``thm-explicit``).
+    A is :func:`lazylib.lemmas.value_bound_sharp`, B the lower end of
+    :func:`lazylib.lemmas.gradient_norm_bounds` and Γ :func:`lemma_c_bound`, each at γ/3.
 
     Parameters
     ----------
@@ -264,10 +215,7 @@ def theorem_constants(m: int, d: int, C0: float, gamma: float) -> TheoremConstan
         Width, ≥ 1.
     d : int
         Input dimension, ≥ 2.
-    C0 : float
-        Lazy-regime constant, ≥ 0.
-    gamma : float
-        Failure probability, in (0, 1).
+    C0, gamma : float
 
     Returns
     -------
@@ -293,7 +241,7 @@ def theorem_constants(m: int, d: int, C0: float, gamma: float) -> TheoremConstan
 class TheoremWindow(NamedTuple):
     """The widths at which the explicit theorem is proved, for one d.
 
-    Fields: ``log10_low`` and ``log10_high`` (log₁₀ of the smallest and largest width of the scan where
+    ``log10_low`` and ``log10_high`` (log₁₀ of the smallest and largest width of the scan where
     it holds; NaN when none), ``contiguous`` (the widths where it holds form one interval of the
     scan) and ``capped`` (it still holds at the scan's largest width, 10^``log10_max``).
     """
@@ -305,7 +253,7 @@ class TheoremWindow(NamedTuple):
 
 
 def theorem_window(d: int, C0: float, gamma: float, *, log10_max: float = 300.0, step: float = 0.05) -> TheoremWindow:
-    r"""Scan the widths m = 10^k (k from log₁₀ d to ``log10_max`` in steps ``step``) for the explicit theorem.
+    """Scan the widths m = 10^k (k from log₁₀ d to ``log10_max`` in steps ``step``) for the explicit theorem.
 
     Returns the smallest and largest width of the scan at which :func:`theorem_constants` holds.
 
@@ -313,10 +261,7 @@ def theorem_window(d: int, C0: float, gamma: float, *, log10_max: float = 300.0,
     ----------
     d : int
         Input dimension, ≥ 2.
-    C0 : float
-        Lazy-regime constant, ≥ 0.
-    gamma : float
-        Failure probability, in (0, 1).
+    C0, gamma : float
     log10_max : float
         Largest log₁₀ m scanned (at most 300, so that m is a float).
     step : float
@@ -345,15 +290,9 @@ def theorem_window(d: int, C0: float, gamma: float, *, log10_max: float = 300.0,
     step = _checks.number("step", step, minimum=0.0, strict=True)
     start = math.log10(d)
     n = int(math.floor((log10_max - start) / step)) + 1 if log10_max >= start else 0
-    inside = []
-    for i in range(n):
-        k = start + i * step
-        inside.append((k, _chain(int(round(10.0 ** k)), d, C0, gamma).holds))
-    where = [k for k, ok in inside if ok]
-    nan = float("nan")
-    if not where:
-        return TheoremWindow(nan, nan, True, False)
-    first = next(i for i, (_, ok) in enumerate(inside) if ok)
-    last = max(i for i, (_, ok) in enumerate(inside) if ok)
-    contiguous = all(ok for _, ok in inside[first:last + 1])
-    return TheoremWindow(where[0], where[-1], contiguous, last == len(inside) - 1)
+    ks = [start + i * step for i in range(n)]
+    holds = [_chain(int(round(10.0 ** k)), d, C0, gamma).holds for k in ks]
+    if not any(holds):
+        return TheoremWindow(float("nan"), float("nan"), True, False)
+    first, last = holds.index(True), n - 1 - holds[::-1].index(True)
+    return TheoremWindow(ks[first], ks[last], all(holds[first:last + 1]), last == n - 1)
