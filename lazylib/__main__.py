@@ -12,7 +12,7 @@ import sys
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .reproduce import EXPERIMENTS
+    from .reproduce import EXPERIMENTS, PROTOCOLS
 
     parser = argparse.ArgumentParser(prog="python -m lazylib", description="lazylib commands.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--full", action="store_true",
                      help="the paper-scale grid on the full MNIST (downloaded once); default: the reduced grid, "
                           "minutes on a laptop CPU, on the offline MNIST subset")
-    rep.add_argument("--protocol", choices=["book", "authors"], default="book",
+    rep.add_argument("--protocol", choices=list(PROTOCOLS), default="book",
                      help="scaling only: 'authors' trains as the authors' Section 5.1 script (hidden and output biases, "
                           "raw pixels, the epoch that left the ball kept) and writes NAME-authors.json; default 'book'")
     rep.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: cuda when available)")

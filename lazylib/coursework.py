@@ -141,8 +141,8 @@ def student_notebook(nb: Any) -> Any:
     for i, cell in enumerate(nb.cells):
         if i in starts:
             key = starts[i].key
-            stub = (nbformat.v4.new_markdown_cell(f"*Exercise {key}: write your proof here.*") if is_proof(key)
-                    else nbformat.v4.new_code_cell(_stub(key)))
+            stub = (nbformat.v4.new_markdown_cell(f"*Exercise {key}: write your proof here.*")
+                    if is_proof(key) else nbformat.v4.new_code_cell(_stub(key)))
             stub.metadata["tags"] = [STUB_TAG]
             cells.append(stub)
             skipping = True

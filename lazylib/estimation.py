@@ -177,10 +177,7 @@ def _interval(k: torch.Tensor, n: int, conf: float, method: str) -> tuple[torch.
 
 
 def binomial_interval(
-    successes: int | Sequence[int] | torch.Tensor,
-    n: int,
-    *,
-    confidence: float = 0.95,
+    successes: int | Sequence[int] | torch.Tensor, n: int, *, confidence: float = 0.95,
     method: str = "clopper-pearson",
 ) -> tuple[float, float] | tuple[torch.Tensor, torch.Tensor]:
     r"""Confidence interval for a proportion p from k ~ Binomial(n, p) successes.
@@ -228,13 +225,8 @@ def binomial_interval(
     return low, high
 
 
-def interval_coverage(
-    n: int,
-    p: float | Sequence[float] | torch.Tensor,
-    *,
-    confidence: float = 0.95,
-    method: str = "clopper-pearson",
-) -> float | torch.Tensor:
+def interval_coverage(n: int, p: float | Sequence[float] | torch.Tensor, *, confidence: float = 0.95,
+                      method: str = "clopper-pearson") -> float | torch.Tensor:
     r"""Exact coverage probability P_p(low(K) ≤ p ≤ high(K)) of a binomial interval, K ~ Binomial(n, p).
 
     Computed by summing the binomial probabilities of the k whose interval contains p (no simulation).

