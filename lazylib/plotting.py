@@ -1,5 +1,7 @@
 """Figures for the book: arrays in, a matplotlib figure out, in one legible style.
 
+Every public function but :func:`style` returns a new ``matplotlib.figure.Figure``.
+
 Colours are the Okabe–Ito palette, which stays distinguishable under the common forms of colour
 blindness; every series also gets its own marker, so the figures read in greyscale too.
 """
@@ -7,9 +9,12 @@ blindness; every series also gets its own marker, so the figures read in greysca
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["PALETTE", "MARKERS", "style", "line_plot", "histogram_plot", "curves_plot", "image_grid",
            "band_plot", "paired_scatter_plot", "factor_bar_plot", "legend_below_plot", "xy_plot", "panels_plot"]
@@ -170,7 +175,7 @@ def line_plot(x: Sequence[float], series: Mapping[str, Sequence[float]], *, xlab
               title: str | None = None, logx: bool = False, logy: bool = False,
               errors: Mapping[str, Sequence[float]] | None = None,
               fits: Mapping[str, tuple[float, float]] | None = None,
-              hlines: Mapping[str, float] | None = None):
+              hlines: Mapping[str, float] | None = None) -> Figure:
     """Several series against one x axis, with optional error bars, fitted power laws and levels.
 
     Parameters
@@ -187,10 +192,6 @@ def line_plot(x: Sequence[float], series: Mapping[str, Sequence[float]], *, xlab
         Draws y = exp(intercept)·x^slope as a dashed line (a fit in log–log coordinates).
     hlines : mapping label → float, optional
         Horizontal reference levels (dotted, each in the legend).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     xs = _as_array("x", x)
     for name, mapping in (("series", series), ("errors", errors), ("fits", fits), ("hlines", hlines)):
@@ -212,12 +213,8 @@ def line_plot(x: Sequence[float], series: Mapping[str, Sequence[float]], *, xlab
 
 
 def curves_plot(curves: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str, title: str | None = None,
-                logy: bool = False, start: int = 1):
+                logy: bool = False, start: int = 1) -> Figure:
     """Curves of possibly different lengths against their index (e.g. a quantity per epoch).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     with _figure() as (fig, ax):
         for i, (label, ys) in enumerate(curves.items()):
@@ -229,12 +226,8 @@ def curves_plot(curves: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: s
 
 def histogram_plot(values: Sequence[float], *, xlabel: str,
                    density: tuple[Sequence[float], Sequence[float]] | None = None,
-                   density_label: str = "density", bins: int = 40, title: str | None = None):
+                   density_label: str = "density", bins: int = 40, title: str | None = None) -> Figure:
     """A normalised histogram, optionally with a reference density curve (grid, values).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     vals = _as_array("values", values)
     with _figure() as (fig, ax):
@@ -247,7 +240,7 @@ def histogram_plot(values: Sequence[float], *, xlabel: str,
 
 
 def image_grid(images: Sequence[Sequence[float]], titles: Sequence[str], *, ncols: int | None = None,
-               diverging: Sequence[bool] | None = None):
+               diverging: Sequence[bool] | None = None) -> Figure:
     """Flattened square images side by side, each with a title.
 
     Parameters
@@ -258,10 +251,6 @@ def image_grid(images: Sequence[Sequence[float]], titles: Sequence[str], *, ncol
         Images per row (default: all in one row).
     diverging : sequence of bool, optional
         Per image: draw with a diverging colour map centred at 0 (for perturbations) instead of grey.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     arrays = [_as_array(f"images[{i}]", im) for i, im in enumerate(images)]
     if not arrays:
@@ -291,7 +280,7 @@ def image_grid(images: Sequence[Sequence[float]], titles: Sequence[str], *, ncol
 def band_plot(x: Sequence[float], series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str,
               bands: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None,
               title: str | None = None, logx: bool = False, logy: bool = False,
-              hlines: Mapping[str, float] | None = None, step: bool = False, markers: bool = True):
+              hlines: Mapping[str, float] | None = None, step: bool = False, markers: bool = True) -> Figure:
     """Several series against one x axis, each with an optional shaded band (e.g. a confidence interval).
 
     Parameters
@@ -306,10 +295,6 @@ def band_plot(x: Sequence[float], series: Mapping[str, Sequence[float]], *, xlab
         an empirical accuracy against a budget).
     markers : bool
         Mark the data points (turn off for densely sampled curves).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
 
     Examples
     --------
@@ -350,7 +335,7 @@ def band_plot(x: Sequence[float], series: Mapping[str, Sequence[float]], *, xlab
 
 def paired_scatter_plot(groups: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, xlabel: str,
                         ylabel: str, title: str | None = None, logx: bool = False, logy: bool = False,
-                        diagonal: str | None = "y = x"):
+                        diagonal: str | None = "y = x") -> Figure:
     """Points (x, y) of one or more groups, with an optional y = x reference line.
 
     For comparing a prediction with a measurement point by point (e.g. a predicted step length against
@@ -363,10 +348,6 @@ def paired_scatter_plot(groups: Mapping[str, tuple[Sequence[float], Sequence[flo
         As in :func:`line_plot`.
     diagonal : str or None
         Legend label of the y = x line; None draws no line.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
 
     Examples
     --------
@@ -395,7 +376,7 @@ def paired_scatter_plot(groups: Mapping[str, tuple[Sequence[float], Sequence[flo
 def legend_below_plot(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, xlabel: str,
                       ylabel: str, title: str | None = None, logx: bool = False, logy: bool = False,
                       hlines: Mapping[str, float] | None = None, styles: Mapping[str, Mapping] | None = None,
-                      ncol: int = 2):
+                      ncol: int = 2) -> Figure:
     """Curves ``curves[label] = (x, y)`` with the legend in columns below the axes, clear of the data.
 
     For figures with many series, where a legend inside the axes would cover some of them. Log axes
@@ -411,10 +392,6 @@ def legend_below_plot(curves: Mapping[str, tuple[Sequence[float], Sequence[float
         Extra matplotlib keyword arguments per curve (e.g. ``{"linestyle": "--", "marker": ""}``).
     ncol : int
         Columns of the legend.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
 
     Examples
     --------
@@ -440,7 +417,7 @@ def legend_below_plot(curves: Mapping[str, tuple[Sequence[float], Sequence[float
 
 
 def factor_bar_plot(factors: Mapping[str, float], *, xlabel: str, title: str | None = None, logx: bool = True,
-                    reference: float | None = 1.0):
+                    reference: float | None = 1.0) -> Figure:
     """Horizontal bars, one per named factor (e.g. how many times a bound exceeds the measured value).
 
     Parameters
@@ -452,10 +429,6 @@ def factor_bar_plot(factors: Mapping[str, float], *, xlabel: str, title: str | N
         Logarithmic axis (the default: factors are compared by ratio).
     reference : float or None
         A vertical reference line (1: bound and measurement agree).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
 
     Examples
     --------
@@ -509,7 +482,7 @@ def xy_plot(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, xl
             title: str | None = None, logx: bool = False, logy: bool = False,
             errors: Mapping[str, Sequence[float]] | None = None,
             fits: Mapping[str, tuple[float, float]] | None = None,
-            hlines: Mapping[str, float] | None = None, styles: Mapping[str, Mapping] | None = None):
+            hlines: Mapping[str, float] | None = None, styles: Mapping[str, Mapping] | None = None) -> Figure:
     """Several curves, each with its own x values: ``curves[label] = (x, y)``.
 
     Parameters
@@ -523,10 +496,6 @@ def xy_plot(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, xl
         the range it was fitted on).
     styles : mapping label → dict, optional
         Extra matplotlib keyword arguments per curve (e.g. ``{"linestyle": "--"}``).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
 
     Examples
     --------
@@ -542,7 +511,7 @@ def xy_plot(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, xl
     return fig
 
 
-def panels_plot(panels: Sequence[Mapping], *, ncols: int = 2, panel_size: tuple[float, float] = (4.6, 3.4)):
+def panels_plot(panels: Sequence[Mapping], *, ncols: int = 2, panel_size: tuple[float, float] = (4.6, 3.4)) -> Figure:
     """Several :func:`xy_plot` panels side by side in one figure.
 
     Parameters
@@ -553,10 +522,6 @@ def panels_plot(panels: Sequence[Mapping], *, ncols: int = 2, panel_size: tuple[
         ``styles``, ``legend``).
     ncols : int
         Panels per row.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
 
     Examples
     --------

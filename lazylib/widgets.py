@@ -8,7 +8,8 @@ image and, with it, an HTML form: other views drawn by the same ``draw`` (chosen
 :func:`static_views` within the budget ``draw.max_views`` that this module's figure functions carry
 for their cost and image size, else :data:`DEFAULT_MAX_VIEWS`), a labelled control per keyword and a
 few lines of inline JavaScript that swap the views. So the published page lets a reader move each
-control without a kernel, and the saved output holds no widget state.
+control without a kernel, and the saved output holds no widget state. The ``*_figure`` functions
+are such ``draw`` functions: each returns a new ``matplotlib.figure.Figure``.
 
 Book: the explorers of every chapter.
 """
@@ -23,7 +24,7 @@ import json
 import math
 import os
 import random
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -40,6 +41,9 @@ from .metrics import accuracy, power_law_fit
 from .model import TwoLayerReLU, input_gradient
 from .plotting import MARKERS, PALETTE, _figure, _finish, panels_plot, xy_plot
 from .train import train
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["explorer", "static_mode", "static_views", "DEFAULT_MAX_VIEWS", "lazy_ball_figure",
            "random_linear_figure", "random_network_figure", "gradient_difference_figure",
@@ -406,16 +410,12 @@ def explorer(draw: Callable[..., Any], *, max_views: int | None = None,
     return box
 
 
-def lazy_ball_figure(m: int = 400, C0: float = 10.0, d: int = 100, seed: int = 0):
+def lazy_ball_figure(m: int = 400, C0: float = 10.0, d: int = 100, seed: int = 0) -> Figure:
     """How far f can move inside the lazy ball, against its linearisation, along a path of inputs.
 
     Draws, along the great circle between two random unit inputs, f(x; W₀), the exact range
     [inf, sup] of f(x; W) over W ∈ B_{2,∞}(W₀, C₀/√m) (``value_bounds``), and for one random W on the
     ball's boundary, f and its linearisation. Used by chapter 4's explorer.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     m, d = _checks.positive_int("m", m), _checks.positive_int("d", d, minimum=2)
     C0 = _checks.number("C0", C0, minimum=0.0)
@@ -445,17 +445,13 @@ def lazy_ball_figure(m: int = 400, C0: float = 10.0, d: int = 100, seed: int = 0
 
 # ---- Part I (chapters 2-3) ----
 
-def random_linear_figure(d: int = 100, eps: float = 0.05, seed: int = 0):
+def random_linear_figure(d: int = 100, eps: float = 0.05, seed: int = 0) -> Figure:
     """Distances from 2000 unit inputs to the boundary of one random linear classifier in dimension d.
 
     A histogram of |wᵀx|/‖w‖ for x uniform on the unit sphere and w ~ N(0, I_d), the part within ε
     (the points a perturbation of norm ε flips) in a second colour, and the exact density of
     Proposition ``prop-random-linear``. The title compares the measured robust accuracy at ε with the
     exact one. Used by chapter 2's explorer.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     d = _checks.positive_int("d", d, minimum=2)
     eps = _checks.number("eps", eps, minimum=0.0)
@@ -482,7 +478,7 @@ def random_linear_figure(d: int = 100, eps: float = 0.05, seed: int = 0):
     return fig
 
 
-def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
+def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0) -> Figure:
     """The single-step attack on random two-layer ReLU networks of input dimension d and width m.
 
     Left: for five unit inputs, sign f(x)·f(x + t·u) along the gradient ray u = −sign f(x)∇f/‖∇f‖
@@ -491,10 +487,6 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
     out inputs where no neuron is active, so f = 0 and there is no ray), with the density of the
     distance to the boundary of a random linear classifier (√d|u₁|, chapter 2), which the linear
     prediction follows for wide networks. Used by chapter 3's explorer.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     d, m = _checks.positive_int("d", d, minimum=2), _checks.positive_int("m", m)
     g = _generator(seed)
@@ -554,7 +546,7 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0):
 
 # ---- Part II, chapters 8-9 (Lemma C and the flip) ----
 
-def gradient_difference_figure(d: int = 400, m: int = 2000, c: float = 4.0, seed: int = 0):
+def gradient_difference_figure(d: int = 400, m: int = 2000, c: float = 4.0, seed: int = 0) -> Figure:
     """How much the input gradient of a random network changes over a ball of radius up to c/√d.
 
     For 16 random unit inputs, draws against t√d (t the length of the displacement): the mean of
@@ -562,10 +554,6 @@ def gradient_difference_figure(d: int = 400, m: int = 2000, c: float = 4.0, seed
     prediction √(2θ/π) of Lemma ``lem-difference-fixed`` (the root mean square ratio), and the worst
     case found by ``ll.lemmas.gradient_difference_search`` at three radii (on 8 of the inputs), with
     the level 1/2 that the flip lemma needs. Used by chapter 8's explorer.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     d, m = _checks.positive_int("d", d, minimum=2), _checks.positive_int("m", m)
     c = _checks.number("c", c, minimum=0.0, strict=True)
@@ -606,7 +594,7 @@ def gradient_difference_figure(d: int = 400, m: int = 2000, c: float = 4.0, seed
     return fig
 
 
-def flip_fraction_figure(d: int = 400, m: int = 1000, C0: float = 40.0, seed: int = 0):
+def flip_fraction_figure(d: int = 400, m: int = 1000, C0: float = 40.0, seed: int = 0) -> Figure:
     """Fraction of points whose sign the theorem's step flips, against C₂, for a lazily trained network.
 
     Trains a width-m network by projected full-batch gradient descent (40 steps of size 100, lazy
@@ -615,10 +603,6 @@ def flip_fraction_figure(d: int = 400, m: int = 1000, C0: float = 40.0, seed: in
     δ = η∇f with |η| = C₂/‖∇f‖² (``ll.lemmas.flip_fraction``) and the first-order prediction
     P(|f(x)| < C₂). The points are nearly orthogonal, so the step size is large (each point's output
     moves almost alone) and C₀ must be large enough for the ball to fit them. Used by chapter 9's explorer.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     d, m = _checks.positive_int("d", d, minimum=2), _checks.positive_int("m", m)
     C0 = _checks.number("C0", C0, minimum=0.0)
@@ -643,7 +627,7 @@ def flip_fraction_figure(d: int = 400, m: int = 1000, C0: float = 40.0, seed: in
 
 # ---- Chapters 5-7 (Part II: the theorem, Lemma A, Lemma B) ----
 
-def width_window_figure(k: float = 1.0, C4: float = 1.0, C_low: float = 1.0):
+def width_window_figure(k: float = 1.0, C4: float = 1.0, C_low: float = 1.0) -> Figure:
     """The main theorem's width window against the input dimension, on log-log axes.
 
     Draws the upper end C₄·exp(d^{0.24}) of the window and an illustrative lower end C_low·d^k (the
@@ -657,10 +641,6 @@ def width_window_figure(k: float = 1.0, C4: float = 1.0, C_low: float = 1.0):
         Exponent of the illustrative lower end, > 0.
     C4, C_low : float
         Constants of the two ends, > 0.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     k = _checks.number("k", k, minimum=0.0, strict=True)
     C4 = _checks.number("C4", C4, minimum=0.0, strict=True)
@@ -685,17 +665,13 @@ def width_window_figure(k: float = 1.0, C4: float = 1.0, C_low: float = 1.0):
     return fig
 
 
-def value_bound_figure(m: int = 256, C0: float = 10.0, gamma: float = 0.05, seed: int = 0):
+def value_bound_figure(m: int = 256, C0: float = 10.0, gamma: float = 0.05, seed: int = 0) -> Figure:
     """The exact worst case of |f| over the lazy ball for 4000 random networks, against Lemma A.
 
     A histogram of sup_W |f(x; W)| over W ∈ B_{2,∞}(W₀, C₀/√m), one value per independent
     initialisation (``lemmas.sample_value_range``, input of norm 1), with the paper's bound
     2√(log(2/γ)) + C₀, the book's sharper bound and the empirical (1 − γ)-quantile, the smallest
     level that a bound failing with probability γ could have. Used by chapter 6's explorer.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     m = _checks.positive_int("m", m)
     C0 = _checks.number("C0", C0, minimum=0.0)
@@ -720,17 +696,13 @@ def value_bound_figure(m: int = 256, C0: float = 10.0, gamma: float = 0.05, seed
     return fig
 
 
-def gradient_norm_figure(d: int = 196, m: int = 1000, seed: int = 0):
+def gradient_norm_figure(d: int = 196, m: int = 1000, seed: int = 0) -> Figure:
     """How far the lazy ball can shrink and grow the input gradient, against the ball's size C₀.
 
     For four unit inputs and one random network, and C₀ from 0.25 to 16: the mean of ‖∇f(x; W₀)‖,
     the smallest and largest ‖∇f(x; W)‖ found by ``lemmas.gradient_norm_search`` (actual points of
     the ball), the certified lower bound on the smallest, the closed-form upper bound
     ‖∇f(x; W₀)‖ + ``gradient_change_bounds`` on the largest, and √(d/2). Used by chapter 7's explorer.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     d, m = _checks.positive_int("d", d, minimum=2), _checks.positive_int("m", m)
     g = _generator(seed)
@@ -780,7 +752,7 @@ def _results(results, names: tuple[str, ...], eps: float | None = None) -> None:
         raise ValueError(f"`eps` must be one of the saved budgets {results.values('eps')}; got {eps!r}.")
 
 
-def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "flip distance"):
+def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "flip distance") -> Figure:
     """The ``scaling`` experiment at one width and one C₀: a quantity against d, and the robust accuracy.
 
     Left: the chosen quantity (mean over seeds) against d on log-log axes, with the power law fitted
@@ -794,10 +766,6 @@ def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "fl
         Of ``python -m lazylib reproduce scaling``.
     m, C0 : width and lazy-ball constant, among the saved ones.
     quantity : {"gradient norm", "flip distance", "eta"}
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     from .reproduce import SCALED_EPS
 
@@ -827,7 +795,7 @@ def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "fl
     return panels_plot([left, right], ncols=2)
 
 
-def transition_figure(results, eps: float = 0.2, normalise: bool = False, attack: str = "pgd"):
+def transition_figure(results, eps: float = 0.2, normalise: bool = False, attack: str = "pgd") -> Figure:
     """Robust accuracy after projected adversarial training against the allowed deviation.
 
     One curve per (d, m) at budget ε: against C₀ (``advtrain``) or the per-neuron radius (``radius``),
@@ -844,10 +812,6 @@ def transition_figure(results, eps: float = 0.2, normalise: bool = False, attack
         Divide the deviation by ε√d.
     attack : {"pgd", "single_step"}
         Which robust accuracy to show.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     _results(results, ("advtrain", "radius"))
     _checks.flag("normalise", normalise)
@@ -876,15 +840,11 @@ def transition_figure(results, eps: float = 0.2, normalise: bool = False, attack
                    title=f"adversarial training and test at ε = {float(eps):g}")
 
 
-def attack_gap_figure(results, eps: float = 0.2):
+def attack_gap_figure(results, eps: float = 0.2) -> Figure:
     """Robust accuracy under PGD and under one exact gradient step, against C₀, for every d at budget ε.
 
     Solid lines: PGD (the attack used in training, clipped to [0, 1]); dashed: the single exact step
     along the gradient (no clipping). Used by chapter 12's explorer.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     _results(results, ("advtrain", "radius"), eps)
     curves, styles = {}, {}
