@@ -17,43 +17,11 @@ Every public name of these modules is also here: ``ll.lemmas.value_bound``,
 from __future__ import annotations
 
 from . import difference, gradient_norm, theorem, uniform_difference, value
-from .difference import (
-    DifferenceMoments,
-    activation_changes,
-    gradient_difference,
-    gradient_difference_moments,
-    lazy_difference_bound,
-    lazy_difference_gap,
-    switch_angle,
-)
-from .gradient_norm import (
-    GradientChangeBounds,
-    GradientDecomposition,
-    GradientNormBounds,
-    GradientNormSearch,
-    gradient_change_bounds,
-    gradient_decomposition,
-    gradient_norm_bounds,
-    gradient_norm_search,
-)
-from .theorem import (
-    critical_C2,
-    flip_fraction,
-    ray_slope_change,
-    step_flips,
-    theorem_eta,
-    width_upper_limit,
-    window_threshold,
-)
-from .uniform_difference import (
-    DifferenceWindow,
-    difference_window,
-    gradient_difference_search,
-    log_pattern_count,
-    naive_difference_bound,
-    switched_operator_norm,
-    uniform_difference_factor,
-)
-from .value import ValueRange, sample_value_range, value_bound, value_bound_sharp
+from .difference import *  # noqa: F403  (each module's __all__ is its public names)
+from .gradient_norm import *  # noqa: F403
+from .theorem import *  # noqa: F403
+from .uniform_difference import *  # noqa: F403
+from .value import *  # noqa: F403
 
-__all__ = [*theorem.__all__, *value.__all__, *gradient_norm.__all__, *difference.__all__, *uniform_difference.__all__]
+__all__ = [*theorem.__all__, *value.__all__, *gradient_norm.__all__, *difference.__all__,
+           *uniform_difference.__all__]
