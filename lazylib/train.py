@@ -247,28 +247,14 @@ def _generators(generator: Any, K: int | None) -> tuple[torch.Generator | None, 
     return None, list(generator)
 
 
-def train(
-    model: TwoLayerReLU,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    *,
-    lr: float,
-    epochs: int,
-    batch_size: int | None = None,
-    C0: float | Sequence[float] | None = None,
-    radius: float | Sequence[float] | None = None,
-    constraint: str = "project",
-    restore: bool = True,
-    project_every: str = "step",
-    generator: torch.Generator | Sequence[torch.Generator] | None = None,
-    progress: bool | None = None,
-    attack: str | None = None,
-    eps: float | None = None,
-    attack_steps: int = 100,
-    attack_step_size: float | None = None,
-    clip: tuple[float, float] | None = None,
-    evaluate: bool = True,
-) -> TrainHistory | list[TrainHistory]:
+def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, epochs: int,
+          batch_size: int | None = None, C0: float | Sequence[float] | None = None,
+          radius: float | Sequence[float] | None = None, constraint: str = "project", restore: bool = True,
+          project_every: str = "step", generator: torch.Generator | Sequence[torch.Generator] | None = None,
+          progress: bool | None = None, attack: str | None = None, eps: float | None = None,
+          attack_steps: int = 100, attack_step_size: float | None = None,
+          clip: tuple[float, float] | None = None, evaluate: bool = True,
+          ) -> TrainHistory | list[TrainHistory]:
     """Train W by SGD on the logistic loss log(1 + exp(−y f(x))), in place; a and W₀ stay fixed.
 
     Parameters
