@@ -112,8 +112,7 @@ def _setup(point: Mapping[str, Any], key: str):
     their untrained ensemble."""
     from .ensemble import Ensemble
 
-    data = _data(point["size"], point["unit_norm"], point["source"], point["data_dir"], point["device"],
-                 point["dtype"])
+    data = _data(*(point[k] for k in ("size", "unit_norm", "source", "data_dir", "device", "dtype")))
     values = [float(v) for v in point[key] for _ in point["seeds"]]
     seeds = [int(s) for _ in point[key] for s in point["seeds"]]
     generators = [torch.Generator().manual_seed(s) for s in seeds]
@@ -147,12 +146,11 @@ def scaling_task(point: Mapping[str, Any]) -> list[dict]:
 
     ``point`` holds: size, m, C0 (list), seeds (list), lr, batch_size, epochs, unit_norm, source,
     data_dir, device, dtype, shuffle_seed, and optionally bias and restore (see :data:`PROTOCOLS`;
-    default False and True). Returns one record per network: its settings, training
-    outcome (epochs, stop epoch, deviation × √m, accuracies) and, over the correctly classified test
-    images, the mean and median of ‖∇f‖, of the exact flip distance t, of η = t/‖∇f‖, of |f| and of
-    t·‖∇f‖/|f| (1 where f is linear along the attack's ray), the mean of
-    t with misclassified images counted as 0 (the authors' averaging), and the single-step robust
-    accuracy at every budget ε√d of ``SCALED_EPS``.
+    default False and True). Returns one record per network: its settings, training outcome (epochs,
+    stop epoch, deviation × √m, accuracies) and, over the correctly classified test images, the mean
+    and median of ‖∇f‖, of the exact flip distance t, of η = t/‖∇f‖, of |f| and of t·‖∇f‖/|f| (1 where
+    f is linear along the attack's ray), the mean of t with misclassified images counted as 0 (the
+    authors' averaging), and the single-step robust accuracy at every budget ε√d of ``SCALED_EPS``.
     """
     from . import ensemble as E
 
@@ -171,17 +169,15 @@ def scaling_task(point: Mapping[str, Any]) -> list[dict]:
     for k in range(ens.K):
         correct = (yte * f[k] > 0).cpu()
         g, t = grads[k][correct], dist[k][correct]
-        eta = t / g
         absf = f[k].abs().to("cpu", torch.float64)[correct]
         robust = (correct[None, :] & (dist[k][None, :] * math.sqrt(d) > scaled[:, None])).to(torch.float64).mean(dim=1)
-        h = hist[k]
         records.append({
             "size": point["size"], "d": d, "m": m, "C0": C0s[k], "seed": seeds[k],
-            "epochs_run": h.epochs, "stopped_epoch": h.stopped_epoch,
+            "epochs_run": hist[k].epochs, "stopped_epoch": hist[k].stopped_epoch,
             "deviation_sqrt_m": float(dev[k]) * math.sqrt(m),
             "train_accuracy": float(train_acc[k]), "test_accuracy": float(correct.to(torch.float64).mean()),
             "n_test": int(correct.numel()), "n_correct": int(correct.sum()),
-            "grad_norm": _quantiles(g), "flip_distance": _quantiles(t), "eta": _quantiles(eta),
+            "grad_norm": _quantiles(g), "flip_distance": _quantiles(t), "eta": _quantiles(t / g),
             "abs_f": _quantiles(absf), "linear_ratio": _quantiles(t * g / absf),
             "flip_distance_mean_all": float(torch.where(correct, dist[k], torch.zeros_like(dist[k])).mean()),
             "robust_accuracy_scaled": [round(float(r), 6) for r in robust],
