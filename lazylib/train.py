@@ -91,8 +91,8 @@ def loss_gradient(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torc
     x = _checks.inputs("x", x, model)
     y = _checks.labels("y", y, x)
     with torch.no_grad():
-        state = _Packed(model)
-        g = state.gradient(x, y.to(x.dtype)).view(model.d, state.K, model.m).permute(1, 2, 0)
+        state = _Packed(model)  # a network without biases: the packed inputs are x
+        g = (x.T @ state.backward(x, y.to(x.dtype))).view(model.d, state.K, model.m).permute(1, 2, 0)
         return g[0].contiguous() if model.K is None else g.contiguous()
 
 
@@ -150,21 +150,12 @@ class _Packed:
     def flat(self) -> torch.Tensor:
         return self.Wt.view(self.d, self.K * self.m)
 
-    def per_member(self) -> torch.Tensor:
-        """(K, d, m) view of the weights (no copy)."""
-        return self.Wt.permute(1, 0, 2)
-
-    def weights(self) -> torch.Tensor:
-        """(K, m, d) copy of the weights W, the public layout (without the bias column)."""
-        return self.Wt[: self.d - self.bias].permute(1, 2, 0).contiguous()
-
-    def biases(self) -> torch.Tensor | None:
-        """(K, m) copy of the hidden biases, or None."""
-        return self.Wt[-1].clone() if self.bias else None
-
-    def inputs(self, xb: torch.Tensor) -> torch.Tensor:
-        """The batch as the packed weights see it: with a constant 1 appended when there are biases."""
-        return torch.cat([xb, xb.new_ones(*xb.shape[:-1], 1)], dim=-1) if self.bias else xb
+    def public(self, one: bool = False) -> tuple:
+        """(W, a, b, c) in the public layout: copies of W (K, m, d) and b (K, m) or None; ``one``: member 0
+        without the K axis."""
+        W = self.Wt[: self.d - self.bias].permute(1, 2, 0).contiguous()
+        params = (W, self.a, self.Wt[-1].clone() if self.bias else None, self.c)
+        return tuple(None if p is None else p[0] for p in params) if one else params
 
     def select(self, keep: list[int]) -> None:
         """Keep only the members ``keep`` (positions among those still training)."""
@@ -183,8 +174,8 @@ class _Packed:
         return self._buffers[0][:n].view(shape), self._buffers[1][:n].view(shape)
 
     def backward(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-        """∂L/∂(w_sᵀx_i) of the mean logistic loss L: (b, K·m) for shared xb (b, d), (K, b, m) for (K, b, d);
-        xb as :meth:`inputs` returns it."""
+        """∂L/∂(w_sᵀx_i) of the mean logistic loss L: (b, K·m) for a shared batch xb (b, d), (K, b, m) for
+        (K, b, d); xb with its constant-1 column when there are biases."""
         K, m, b = self.K, self.m, xb.shape[-2]
         if xb.ndim == 2:  # one (b, K·m) product, seen per member as (b, K, m)
             z, active = self._blocks((b, K * m), xb)
@@ -192,7 +183,7 @@ class _Packed:
             z3, mask, coef, c, y = z.view(b, K, m), active.view(b, K, m), self.coef, self.c, yb[:, None]
         else:  # (K, b, m)
             z3, mask = self._blocks((K, b, m), xb)
-            torch.bmm(xb, self.per_member(), out=z3)
+            torch.bmm(xb, self.Wt.permute(1, 0, 2), out=z3)  # (K, b, d)·(K, d, m)
             active, coef, y = mask, self.coef[:, None, :], yb
             c = None if self.c is None else self.c[:, None]
         torch.gt(z3, 0, out=mask)  # relu'(z) as a float mask, in one pass
@@ -203,19 +194,15 @@ class _Packed:
         mask.mul_(dloss[:, :, None]).mul_(coef)
         return active
 
-    def gradient(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-        """∇_W L of every member in the packed layout, (d, K·m) (xb shared)."""
-        xb = self.inputs(xb)
-        return xb.T @ self.backward(xb, yb)
-
     def step(self, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> None:
         """One logistic-loss SGD step of every member, in place (xb (b, d) shared, or (K, b, d))."""
-        xb = self.inputs(xb)
+        if self.bias:  # the bias is the weight of a constant input 1
+            xb = torch.cat([xb, xb.new_ones(*xb.shape[:-1], 1)], dim=-1)
         active = self.backward(xb, yb)
         if xb.ndim == 2:
             self.flat.addmm_(xb.T, active, alpha=-lr)
         else:
-            self.per_member().baddbmm_(xb.transpose(1, 2), active, alpha=-lr)
+            self.Wt.permute(1, 0, 2).baddbmm_(xb.transpose(1, 2), active, alpha=-lr)
 
     def _displacement(self) -> tuple[torch.Tensor, torch.Tensor]:
         """W − W₀, (d, K·m), and its column norms (a sum of squares down the columns: much faster here
@@ -382,14 +369,9 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
         R_active = R  # float64, for the stop test
         last_inside = state.Wt.clone() if stop and restore else None
 
-        def public() -> tuple:
-            """(W, a, b, c) of the members still training, in the public layout."""
-            params = (state.weights(), state.a, state.biases(), state.c)
-            return tuple(None if p is None else p[0] for p in params) if one else params
-
         def record(dev: torch.Tensor) -> None:
             if evaluate:
-                W, a, b, c = public()
+                W, a, b, c = state.public(one)
                 f = _forward(W, a, state.scale, x, b, c)
                 f = f[None] if one else f
             for j, k in enumerate(active):
@@ -410,10 +392,10 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
             for idx in batches:
                 xb, yb = (x, yf) if idx is None else (x[idx], yf[idx])
                 if attack == "pgd":
-                    W, a, b, c = public()
+                    W, a, b, c = state.public(one)
                     xb = _pgd(W, a, state.scale, xb, yb, eps, attack_steps, attack_step_size, box, None, b, c)
                 elif attack == "fgm":
-                    W, a, b, _ = public()
+                    W, a, b, _ = state.public(one)
                     xb = _fgm(W, a, state.scale, xb, yb, eps, box, b)
                 state.step(xb, yb, lr)
                 if projection == "step":
@@ -452,14 +434,12 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
 
 def _write_back(model: TwoLayerReLU, state: _Packed, active: list[int]) -> None:
     """Copy the packed weights (and hidden biases) of the active members back into the model."""
-    if model.K is None:
-        model.W.copy_(state.weights()[0])
-        if state.bias:
-            model.b.copy_(state.biases()[0])
-    else:
-        model.W.data[active] = state.weights()
-        if state.bias:
-            model.b.data[active] = state.biases()
+    W, _, b, _ = state.public(model.K is None)
+    for param, new in ((model.W, W), (model.b, b)):
+        if new is not None and model.K is None:
+            param.copy_(new)
+        elif new is not None:
+            param.data[active] = new
 
 
 def train_ensemble(ens: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, **options: Any) -> list[TrainHistory]:
