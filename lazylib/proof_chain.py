@@ -50,8 +50,6 @@ def subset_operator_norm(k: int, m: int, d: int, gamma: float) -> float:
     >>> ll.proof_chain.subset_operator_norm(50, 100, 10, 0.1) > 50 ** 0.5 + 10 ** 0.5
     True
 
-    Notes
-    -----
     Book: the proof of Lemma ``lem-gradient-difference`` (chapter 8).
     """
     m = _checks.positive_int("m", m)
@@ -155,8 +153,6 @@ def lemma_c_bound(m: int, d: int, C0: float, r: float, gamma: float) -> LemmaCBo
     >>> b.switching < 10**6 and b.switchable < 10**6
     True
 
-    Notes
-    -----
     Book: Lemma ``lem-gradient-difference`` (chapter 8).
     """
     m = _checks.positive_int("m", m)
@@ -227,8 +223,6 @@ def theorem_constants(m: int, d: int, C0: float, gamma: float) -> TheoremConstan
     >>> ll.proof_chain.theorem_constants(1000, 784, 10.0, 0.1).holds  # MNIST's sizes: not proved
     False
 
-    Notes
-    -----
     Book: Theorem ``thm-explicit`` (chapter 9) and the proof map.
     """
     m = _checks.positive_int("m", m)
@@ -277,8 +271,6 @@ def theorem_window(d: int, C0: float, gamma: float, *, log10_max: float = 300.0,
     >>> math.isnan(ll.proof_chain.theorem_window(784, 10.0, 0.1).log10_low)  # empty at MNIST's d
     True
 
-    Notes
-    -----
     Book: chapter 8 (the window of the argument) and the proof map.
     """
     d = _checks.positive_int("d", d, minimum=2)

@@ -5,8 +5,9 @@ The difference written with the neurons that switch between x and x + u (Proposi
 ``lem-difference-fixed``), and what moving the weights from W₀ inside the lazy ball changes (Proposition
 ``prop-difference-lazy``). The bound uniform over all small u is in :mod:`lazylib.lemmas.uniform_difference`.
 
-Conventions: x (base points) and u (displacements, one per base point) are tensors of shape (n, d); S(u) is
-the set of neurons whose activation differs between x and x + u, and every result has one entry per row.
+Conventions: ``model`` is a TwoLayerReLU; x (base points) and u (displacements, one per base point) are
+tensors of shape (n, d); S(u) is the set of neurons whose activation differs between x and x + u, and every
+result has one entry per row.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ def gradient_difference(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -
 
     Parameters
     ----------
-    model : TwoLayerReLU
     x, u : torch.Tensor, shape (n, d)
 
     Returns
@@ -45,8 +45,6 @@ def gradient_difference(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -
     >>> ll.lemmas.gradient_difference(net, x, torch.zeros(2, 5)).tolist()
     [0.0, 0.0]
 
-    Notes
-    -----
     Book: Proposition ``prop-difference-formula`` (chapter 8).
     """
     x, u = input_pair(model, x, u)
@@ -67,8 +65,6 @@ def activation_changes(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) ->
     >>> int(ll.lemmas.activation_changes(net, x, -2 * x))  # x + u = -x: every neuron with w_sᵀx ≠ 0 switches
     40
 
-    Notes
-    -----
     Book: Proposition ``prop-difference-formula`` and Lemma ``lem-difference-fixed`` (chapter 8).
     """
     x, u = input_pair(model, x, u)
@@ -117,8 +113,6 @@ def switch_angle(x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     >>> round(float(ll.lemmas.switch_angle(x, u)), 6)  # x + u = (0, 1): a right angle
     1.570796
 
-    Notes
-    -----
     Book: Lemma ``lem-difference-fixed`` (chapter 8).
     """
     x, u = _check_pair(x, u)
@@ -155,8 +149,6 @@ def gradient_difference_moments(x: torch.Tensor, u: torch.Tensor, m: int) -> Dif
     >>> round(float(mom.count), 3), round(float(mom.square_norm), 3)  # θ = π/2
     (50.0, 1.5)
 
-    Notes
-    -----
     Book: Lemma ``lem-difference-fixed`` (chapter 8).
     """
     x, u = _check_pair(x, u)
@@ -170,7 +162,6 @@ def lazy_difference_gap(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -
 
     Parameters
     ----------
-    model : TwoLayerReLU
     x, u : torch.Tensor, shape (n, d)
 
     Returns
@@ -186,8 +177,6 @@ def lazy_difference_gap(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -
     >>> ll.lemmas.lazy_difference_gap(net, x, u).tolist()
     [0.0, 0.0]
 
-    Notes
-    -----
     Book: Proposition ``prop-difference-lazy`` (chapter 8).
     """
     x, u = input_pair(model, x, u)
@@ -225,8 +214,6 @@ def lazy_difference_bound(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor,
     >>> ll.lemmas.lazy_difference_bound(net, x, u, 0.0).tolist()
     [0.0, 0.0]
 
-    Notes
-    -----
     Book: Proposition ``prop-difference-lazy`` (chapter 8).
     """
     x, u = input_pair(model, x, u)

@@ -5,8 +5,9 @@ last two (Proposition ``prop-gradient-decomposition``); Lemma ``lem-gradient-nor
 constants; and the search of the ball for the weights that shrink (or grow) the gradient norm the most,
 with a certificate on the other side (the worst case of the lemma).
 
-Conventions: the lazy ball is B_{2,∞}(W₀, R) with radius R ≥ 0 (e.g. ``lazy_radius(m, C0)``); x is a
-batch of inputs of shape (n, d); γ ∈ (0, 1) is a failure probability and C₀ ≥ 0 the lazy-regime constant.
+Conventions: ``model`` is a TwoLayerReLU and the lazy ball B_{2,∞}(W₀, R) around its W₀, with radius R ≥ 0
+(e.g. ``lazy_radius(m, C0)``); x is a batch of inputs of shape (n, d); γ ∈ (0, 1) is a failure probability
+and C₀ ≥ 0 the lazy-regime constant.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ def gradient_decomposition(model: TwoLayerReLU, x: torch.Tensor) -> GradientDeco
 
     Parameters
     ----------
-    model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
 
     Returns
@@ -59,8 +59,6 @@ def gradient_decomposition(model: TwoLayerReLU, x: torch.Tensor) -> GradientDeco
     >>> bool(torch.allclose(parts.initial + parts.deviation + parts.flip, ll.input_gradient(net, x)))
     True
 
-    Notes
-    -----
     Book: Proposition ``prop-gradient-decomposition`` (chapter 7).
     """
     x = _checks.model_inputs(model, x)
@@ -99,7 +97,6 @@ def gradient_change_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) 
 
     Parameters
     ----------
-    model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
     radius : float
         R ≥ 0.
@@ -117,8 +114,6 @@ def gradient_change_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) 
     >>> bool(torch.equal(b.switchable, ll.switchable_neurons(net, x, ll.lazy_radius(400, 1.0))))
     True
 
-    Notes
-    -----
     Book: Proposition ``prop-gradient-decomposition`` (chapter 7).
     """
     x = _checks.model_inputs(model, x)
@@ -173,8 +168,6 @@ def gradient_norm_bounds(m: int, d: int, C0: float, gamma: float) -> GradientNor
     >>> 0 < b.lower < (784 / 2) ** 0.5 < b.upper
     True
 
-    Notes
-    -----
     Book: Lemma ``lem-gradient-norm`` (chapter 7).
     """
     m = _checks.positive_int("m", m)
@@ -409,18 +402,10 @@ def _maximise(b: _Ball, g0, restarts, steps, generator):
     return (*_realise(b, sig, beta, gam[..., None], E), E)
 
 
-def gradient_norm_search(
-    model: TwoLayerReLU,
-    x: torch.Tensor,
-    radius: float,
-    *,
-    mode: str = "min",
-    steps: int = 100,
-    restarts: int = 4,
-    flips: bool = True,
-    generator: torch.Generator | None = None,
-    return_weights: bool = False,
-) -> GradientNormSearch:
+def gradient_norm_search(model: TwoLayerReLU, x: torch.Tensor, radius: float, *, mode: str = "min",
+                         steps: int = 100, restarts: int = 4, flips: bool = True,
+                         generator: torch.Generator | None = None,
+                         return_weights: bool = False) -> GradientNormSearch:
     """Search the lazy ball for the weights that shrink (or grow) ‖∇ₓf(x; W)‖ the most.
 
     Each neuron contributes nothing (off) or m^{-1/2} a_s (w_{s,0} + v_s) with v_s in its cap
@@ -438,7 +423,6 @@ def gradient_norm_search(
 
     Parameters
     ----------
-    model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
         Non-zero inputs.
     radius : float
@@ -468,8 +452,6 @@ def gradient_norm_search(
     >>> bool((low.certificate <= low.norm).all() and (low.norm < g0).all())
     True
 
-    Notes
-    -----
     Book: the worst case of Lemma ``lem-gradient-norm`` (chapter 7).
     """
     x = _checks.model_inputs(model, x)

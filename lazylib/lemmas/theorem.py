@@ -3,7 +3,7 @@
 The window C_low·d^k ≤ m ≤ C₄·exp(d^{0.24}) of Theorem ``thm-main`` (chapter 5); the theorem's step of
 length C₂/‖∇f(x)‖ against the sign of f, whether it flips the sign, the smallest C₂ that does, and the
 largest change of slope along the attack ray that the combination of the three lemmas controls
-(Proposition ``prop-ray-flip``, chapter 9).
+(Proposition ``prop-ray-flip``, chapter 9). ``model`` is a TwoLayerReLU throughout.
 """
 
 from __future__ import annotations
@@ -44,8 +44,6 @@ def width_upper_limit(d: int, C4: float = 1.0) -> float:
     >>> round(ll.lemmas.width_upper_limit(784), 1)
     141.2
 
-    Notes
-    -----
     Book: the width window of Theorem ``thm-main`` (chapter 5).
     """
     d = _checks.positive_int("d", d)
@@ -81,8 +79,6 @@ def window_threshold(k: float, *, C_low: float = 1.0, C4: float = 1.0) -> float:
     >>> 10_000 < d_star < 20_000
     True
 
-    Notes
-    -----
     Book: the width window of Theorem ``thm-main`` (chapter 5).
     """
     k = _checks.number("k", k, minimum=0.0, strict=True)
@@ -112,7 +108,6 @@ def theorem_eta(model: TwoLayerReLU, x: torch.Tensor, C2: float) -> torch.Tensor
 
     Parameters
     ----------
-    model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
     C2 : float
         C₂ ≥ 0.
@@ -130,8 +125,6 @@ def theorem_eta(model: TwoLayerReLU, x: torch.Tensor, C2: float) -> torch.Tensor
     >>> torch.allclose(step.norm(dim=1) * ll.input_gradient(net, x).norm(dim=1), torch.full((3,), 0.5))
     True
 
-    Notes
-    -----
     Book: the main theorem's step (chapter 5) and Proposition ``prop-ray-flip`` (chapter 9).
     """
     x = _checks.model_inputs(model, x)
@@ -148,7 +141,6 @@ def step_flips(model: TwoLayerReLU, x: torch.Tensor, C2: float | Sequence[float]
 
     Parameters
     ----------
-    model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
     C2 : float or 1-D sequence of floats
         Values C₂ ≥ 0.
@@ -165,8 +157,6 @@ def step_flips(model: TwoLayerReLU, x: torch.Tensor, C2: float | Sequence[float]
     >>> ll.lemmas.step_flips(net, x, [0.0, 100.0]).shape
     torch.Size([2, 4])
 
-    Notes
-    -----
     Book: the fraction of points flipped against C₂ (chapter 9).
     """
     x = _checks.model_inputs(model, x)
@@ -199,8 +189,6 @@ def flip_fraction(model: TwoLayerReLU, x: torch.Tensor, C2: float | Sequence[flo
     >>> ll.lemmas.flip_fraction(net, x, 0.0)
     0.0
 
-    Notes
-    -----
     Book: chapter 9.
     """
     flips = step_flips(model, x, C2)
@@ -226,8 +214,6 @@ def critical_C2(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
     >>> bool(ll.lemmas.step_flips(net, x, float(c[0]) * (1 + 1e-4))[0])
     True
 
-    Notes
-    -----
     Book: chapter 9.
     """
     x = _checks.model_inputs(model, x)
@@ -243,7 +229,6 @@ def ray_slope_change(model: TwoLayerReLU, x: torch.Tensor, length: float | torch
 
     Parameters
     ----------
-    model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
     length : float or torch.Tensor of shape (n,)
         L ≥ 0, one for all points or one per point.
@@ -261,8 +246,6 @@ def ray_slope_change(model: TwoLayerReLU, x: torch.Tensor, length: float | torch
     >>> ll.lemmas.ray_slope_change(net, x, 0.0).tolist()
     [0.0, 0.0]
 
-    Notes
-    -----
     Book: Proposition ``prop-ray-flip`` (chapter 9).
     """
     x = _checks.model_inputs(model, x)

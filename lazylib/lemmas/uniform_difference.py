@@ -3,8 +3,8 @@
 The spectral norm of the switching rows and the union-bound factor of Lemma ``lem-difference-uniform``
 (counting the activation patterns a move of x can produce), the naive bound that ignores which patterns
 are reachable, an adversarial search of the ball for the largest difference, and the widths for which
-the uniform bound closes the argument. The difference for one displacement is in
-:mod:`lazylib.lemmas.difference`.
+the uniform bound closes the argument. The difference for one displacement, and the conventions for
+``model``, x and u, are in :mod:`lazylib.lemmas.difference`.
 """
 
 from __future__ import annotations
@@ -41,8 +41,6 @@ def switched_operator_norm(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor
     >>> ll.lemmas.switched_operator_norm(net, x, torch.zeros(2, 3)).tolist()
     [0.0, 0.0]
 
-    Notes
-    -----
     Book: Lemma ``lem-difference-uniform`` (chapter 8).
     """
     x, u = input_pair(model, x, u)
@@ -70,8 +68,6 @@ def log_pattern_count(m: int, d: int) -> float:
     >>> round(ll.lemmas.log_pattern_count(5, 1), 6) == round(math.log(1 + 5 + 10), 6)
     True
 
-    Notes
-    -----
     Book: Lemma ``lem-difference-uniform`` (chapter 8).
     """
     m = _checks.positive_int("m", m)
@@ -104,8 +100,6 @@ def uniform_difference_factor(m: int, d: int, gamma: float) -> float:
     >>> ll.lemmas.uniform_difference_factor(1000, 100, 0.1) > ll.lemmas.uniform_difference_factor(1000, 100, 0.5)
     True
 
-    Notes
-    -----
     Book: Lemma ``lem-difference-uniform`` (chapter 8).
     """
     m = _checks.positive_int("m", m)
@@ -122,7 +116,6 @@ def naive_difference_bound(model: TwoLayerReLU, x: torch.Tensor, radius: float) 
 
     Parameters
     ----------
-    model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
     radius : float
         r ≥ 0.
@@ -138,8 +131,6 @@ def naive_difference_bound(model: TwoLayerReLU, x: torch.Tensor, radius: float) 
     >>> ll.lemmas.naive_difference_bound(net, torch.ones(2, 4), 0.0).tolist()
     [0.0, 0.0]
 
-    Notes
-    -----
     Book: chapter 8, the section on the uniform bound.
     """
     x = _checks.model_inputs(model, x)
@@ -150,15 +141,9 @@ def naive_difference_bound(model: TwoLayerReLU, x: torch.Tensor, radius: float) 
         return rows_bound(W, near) / math.sqrt(model.m)
 
 
-def gradient_difference_search(
-    model: TwoLayerReLU,
-    x: torch.Tensor,
-    radius: float | torch.Tensor,
-    *,
-    restarts: int = 8,
-    steps: int = 60,
-    generator: torch.Generator | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
+def gradient_difference_search(model: TwoLayerReLU, x: torch.Tensor, radius: float | torch.Tensor, *,
+                               restarts: int = 8, steps: int = 60,
+                               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Search the ball ‖u‖ ≤ radius for the largest gradient difference ‖∇f(x + u) − ∇f(x)‖.
 
     The difference is piecewise constant in u, so the search ascends a smoothed surrogate (each activation
@@ -169,7 +154,6 @@ def gradient_difference_search(
 
     Parameters
     ----------
-    model : TwoLayerReLU
     x : torch.Tensor, shape (n, d)
     radius : float or torch.Tensor of shape (n,)
         r ≥ 0, one for all inputs or one per input (each row is then searched exactly as with its own
@@ -196,8 +180,6 @@ def gradient_difference_search(
     >>> bool((u.norm(dim=1) <= 0.3 + 1e-6).all()), bool(torch.equal(best, ll.lemmas.gradient_difference(net, x, u)))
     (True, True)
 
-    Notes
-    -----
     Book: the adversarial search of chapter 8, for Lemma ``lem-difference-uniform``.
     """
     x = _checks.model_inputs(model, x)
@@ -303,8 +285,6 @@ def difference_window(d: int, c: float, gamma: float) -> DifferenceWindow:
     >>> math.isnan(ll.lemmas.difference_window(784, 2.0, 0.1).log10_low)  # empty at MNIST's d
     True
 
-    Notes
-    -----
     Book: chapter 8, section on the window of the uniform bound.
     """
     d = _checks.positive_int("d", d)

@@ -33,8 +33,6 @@ def value_bound(gamma: float, C0: float, *, norm: float = 1.0) -> float:
     >>> ll.lemmas.value_bound(0.5, 1.0) == 2 * math.sqrt(math.log(4.0)) + 1.0
     True
 
-    Notes
-    -----
     Book: Lemma ``lem-value`` (chapter 6).
     """
     gamma = _checks.probability("gamma", gamma)
@@ -58,8 +56,6 @@ def value_bound_sharp(gamma: float, C0: float, m: int, *, norm: float = 1.0) -> 
     >>> ll.lemmas.value_bound_sharp(0.05, 10.0, 1000) < ll.lemmas.value_bound(0.05, 10.0)
     True
 
-    Notes
-    -----
     Book: Proposition ``prop-value-sharp`` (chapter 6).
     """
     gamma = _checks.probability("gamma", gamma)
@@ -83,15 +79,9 @@ class ValueRange(NamedTuple):
         return torch.maximum(self.sup, -self.inf)
 
 
-def sample_value_range(
-    m: int,
-    C0: float,
-    n_nets: int,
-    *,
-    norm: float = 1.0,
-    generator: torch.Generator | None = None,
-    dtype: torch.dtype = torch.float64,
-) -> ValueRange:
+def sample_value_range(m: int, C0: float, n_nets: int, *, norm: float = 1.0,
+                       generator: torch.Generator | None = None,
+                       dtype: torch.dtype = torch.float64) -> ValueRange:
     r"""Exact range of f(x; ·) over the lazy ball for ``n_nets`` independent random initialisations.
 
     The range depends on W₀ only through z_s = w_{s,0}ᵀx ~ N(0, ‖x‖²), so each network is drawn as
@@ -125,8 +115,6 @@ def sample_value_range(
     >>> round(float((r.sup - r.f0).mean()), 1)  # the mean worst-case movement is C0/2
     5.0
 
-    Notes
-    -----
     Book: the certificate of Lemma ``lem-value`` and Proposition ``prop-mean-worst-case`` (chapter 6).
     """
     m = _checks.positive_int("m", m)
