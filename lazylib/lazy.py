@@ -181,8 +181,7 @@ def value_extremiser(model: TwoLayerReLU, x: torch.Tensor, radius: float, *, whi
     x = _checks.model_inputs(model, x)
     radius = _radius(model, radius)
     radius = radius if model.K is None else radius[..., None]  # (K, 1, 1, 1)
-    which = _checks.choice("which", which, ("sup", "inf"))
-    sign = 1.0 if which == "sup" else -1.0
+    sign = 1.0 if _checks.choice("which", which, ("sup", "inf")) == "sup" else -1.0
     with torch.no_grad():
         unit = _unit(x)[0]
         return model.W0.unsqueeze(-3) + sign * radius * model.a[..., None, :, None] * unit[..., :, None, :]

@@ -9,9 +9,8 @@ products form the tangent kernel
 
 (α the output scale, 1/√m in the paper) whose infinite-width limit is the arc-cosine kernel
 K_∞(x, x') = x^\top x' (π − θ)/(2π), θ the angle between x and x'. The minimum-norm weights that make
-the linearised model interpolate given targets are W₀ + Σᵢ cᵢ φ(xᵢ) with c = H⁻¹(t − f(X; W₀)), H the
-Gram matrix of K_m; each row moves by at most α‖c‖₁ maxᵢ‖xᵢ‖, which is how the lazy ball's constant C₀
-of a fit is bounded.
+the linearised model interpolate targets t are W₀ + Σᵢ cᵢ φ(xᵢ), c = H⁻¹(t − f(X; W₀)) with H the Gram
+matrix of K_m; each row moves by at most α‖c‖₁ maxᵢ‖xᵢ‖, which bounds the lazy constant C₀ of a fit.
 
 Book: chapter 4, section "The linearised model and its tangent kernel" (labels ``def-tangent-kernel``,
 ``prop-kernel-limit``, ``thm-lazy-interpolation``, ``prop-linear-gd-limit``).
@@ -98,10 +97,8 @@ def limit_kernel(x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tens
     x1 = _checks.tensor("x1", x1, ndim=2)
     x2 = x1 if x2 is None else _checks.tensor("x2", x2, ndim=2)
     if x2.shape[1] != x1.shape[1] or x2.dtype != x1.dtype or x2.device != x1.device:
-        raise ValueError(
-            f"`x2` must have {x1.shape[1]} columns, dtype {x1.dtype} and device {x1.device} like `x1`; "
-            f"got shape {tuple(x2.shape)}, {x2.dtype}, {x2.device}."
-        )
+        raise ValueError(f"`x2` must have {x1.shape[1]} columns, dtype {x1.dtype} and device {x1.device} "
+                         f"like `x1`; got shape {tuple(x2.shape)}, {x2.dtype}, {x2.device}.")
     inner = x1 @ x2.T
     norms = x1.norm(dim=1)[:, None] * x2.norm(dim=1)[None, :]
     cos = torch.where(norms > 0, inner / torch.where(norms > 0, norms, torch.ones_like(norms)), torch.zeros_like(inner))
@@ -147,8 +144,7 @@ def min_norm_interpolant(model: TwoLayerReLU, x: torch.Tensor,
     x = _checks.model_inputs(model, x)
     targets = _checks.tensor("targets", targets, ndim=1, shape=(x.shape[0],), shape_text=f"({x.shape[0]},)")
     with torch.no_grad():
-        x64 = x.double()
-        W0, a = model.W0.double(), model.a.double()
+        x64, W0, a = x.double(), model.W0.double(), model.a.double()
         gram, active = _gram(W0, model.output_scale, x64, x64)
         f0 = (torch.relu(x64 @ W0.T) @ a) * model.output_scale
         coef, info = torch.linalg.solve_ex(gram, targets.to(device=x.device, dtype=torch.float64) - f0)
