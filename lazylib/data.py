@@ -201,10 +201,8 @@ def resize_images(images: torch.Tensor, size: int) -> torch.Tensor:
     size = _checks.positive_int("size", size)
     if size == images.shape[1]:
         return images.clone()
-    out = torch.nn.functional.interpolate(
-        images[:, None], size=(size, size), mode="bilinear", align_corners=False, antialias=True
-    )
-    return out[:, 0]
+    return torch.nn.functional.interpolate(images[:, None], size=(size, size), mode="bilinear",
+                                           align_corners=False, antialias=True)[:, 0]
 
 
 @functools.lru_cache(maxsize=1)

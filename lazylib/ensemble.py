@@ -28,13 +28,5 @@ from .metrics import accuracy
 from .model import Ensemble, input_gradient
 from .train import train_ensemble
 
-__all__ = [
-    "Ensemble",
-    "train_ensemble",
-    "input_gradient",
-    "deviation",
-    "project_",
-    "pgd_l2",
-    "accuracy",
-    "flip_distance",
-]
+__all__ = ["Ensemble", "train_ensemble", "input_gradient", "deviation", "project_", "pgd_l2", "accuracy",
+           "flip_distance"]

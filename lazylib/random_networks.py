@@ -57,6 +57,8 @@ def init_ensemble(x: torch.Tensor, m: int, n_networks: int, *,
     k-th of ``n_networks`` consecutive constructions (same draws, in the same order); the evaluation is
     batched over networks, in float64.
 
+    Book: the checks of Propositions ``prop-init-distribution`` and ``prop-gradient-norm`` (chapter 3).
+
     Parameters
     ----------
     x : torch.Tensor, shape (d,)
@@ -77,10 +79,6 @@ def init_ensemble(x: torch.Tensor, m: int, n_networks: int, *,
     >>> ens = ll.init_ensemble(x, 64, 2000, generator=torch.Generator().manual_seed(0))
     >>> round(float(ens.values.pow(2).mean()), 1)                 # E f² = ‖x‖²/2
     0.5
-
-    Notes
-    -----
-    Book: the checks of Propositions ``prop-init-distribution`` and ``prop-gradient-norm`` (chapter 3).
     """
     x = _checks.vector("x", x)
     m = _checks.positive_int("m", m)
@@ -93,11 +91,9 @@ def init_ensemble(x: torch.Tensor, m: int, n_networks: int, *,
     scale = 1.0 / math.sqrt(m)
     for start in range(0, n_networks, chunk):
         size = min(chunk, n_networks - start)
-        Ws, signs = [], []
-        for _ in range(size):  # one network at a time, in TwoLayerReLU's order of draws
-            Ws.append(torch.randn(m, d, generator=generator, dtype=torch.float64))
-            signs.append(torch.randint(0, 2, (m,), generator=generator, dtype=torch.int64) * 2 - 1)
-        W, a = torch.stack(Ws), torch.stack(signs).to(torch.float64)
+        draws = [(torch.randn(m, d, generator=generator, dtype=torch.float64),  # in TwoLayerReLU's order
+                  torch.randint(0, 2, (m,), generator=generator, dtype=torch.int64) * 2 - 1) for _ in range(size)]
+        W, a = torch.stack([w for w, _ in draws]), torch.stack([s for _, s in draws]).to(torch.float64)
         z = W @ xd                                                     # (size, m)
         values.append(torch.relu(z).mul(a).sum(dim=1) * scale)
         coef = (z > 0).to(torch.float64) * a * scale                   # (size, m)
@@ -114,6 +110,8 @@ def gradient_norm_moments(d: int, m: int) -> tuple[float, float]:
 
     So the relative spread √Var / E = √(2/d + (1 + 2/d)/m) falls with m to the floor √(2/d).
 
+    Book: Proposition ``prop-gradient-norm`` (chapter 3).
+
     Parameters
     ----------
     d, m : int
@@ -128,10 +126,6 @@ def gradient_norm_moments(d: int, m: int) -> tuple[float, float]:
     >>> import lazylib as ll
     >>> ll.gradient_norm_moments(100, 1)       # one neuron: ‖∇f‖² = 1[w·x > 0] ‖w‖²
     (50.0, 2600.0)
-
-    Notes
-    -----
-    Book: Proposition ``prop-gradient-norm`` (chapter 3).
     """
     d = _checks.positive_int("d", d)
     m = _checks.positive_int("m", m)
@@ -144,15 +138,13 @@ def output_normal_bound(m: int) -> float:
     f is m^{-1/2} times a sum of m i.i.d. terms X = a relu(wᵀx) with E X² = ‖x‖²/2 and
     E|X|³ = ‖x‖³√(2/π), so ρ/σ³ = 4/√π; C = 0.4748 (Shevtsova 2011). The bound holds for every ‖x‖.
 
+    Book: Proposition ``prop-init-distribution`` (chapter 3).
+
     Examples
     --------
     >>> import lazylib as ll
     >>> round(ll.output_normal_bound(100), 4)
     0.1072
-
-    Notes
-    -----
-    Book: Proposition ``prop-init-distribution`` (chapter 3).
     """
     m = _checks.positive_int("m", m)
     return BERRY_ESSEEN_CONSTANT * 4.0 / math.sqrt(math.pi) / math.sqrt(m)
@@ -165,16 +157,14 @@ def linear_flip_prediction(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor
     the hyperplane through 0 orthogonal to ∇f(x): the boundary of the linear classifier with
     w = ∇f(x). 0 where f(x) = 0. Returns a tensor (n,) for x of shape (n, d).
 
+    Book: Proposition ``prop-linear-prediction`` (chapter 3).
+
     Examples
     --------
     >>> import torch, lazylib as ll
     >>> net = ll.linear_network(torch.tensor([3.0, 4.0]))
     >>> ll.linear_flip_prediction(net, torch.tensor([[1.0, 1.0]]))
     tensor([1.4000])
-
-    Notes
-    -----
-    Book: Proposition ``prop-linear-prediction`` (chapter 3).
     """
     x = _checks.model_inputs(model, x)
     with torch.no_grad():
@@ -204,6 +194,8 @@ def ray_linearization(model: TwoLayerReLU, x: torch.Tensor, t: float | torch.Ten
     after x (α the output scale, m^{-1/2} by default). For the default u, φ'(0⁺) = −|∇f|·sign f (no
     neuron exactly at a kink).
 
+    Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3).
+
     Parameters
     ----------
     model : TwoLayerReLU
@@ -226,10 +218,6 @@ def ray_linearization(model: TwoLayerReLU, x: torch.Tensor, t: float | torch.Ten
     >>> r = ll.ray_linearization(net, x, 0.1)
     >>> bool((r.error <= r.bound + 1e-12).all())
     True
-
-    Notes
-    -----
-    Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3).
     """
     x = _checks.model_inputs(model, x)
     n = x.shape[0]
@@ -282,6 +270,8 @@ def ray_values(model: TwoLayerReLU, x: torch.Tensor, t: torch.Tensor,
     Computes the pre-activations wᵀx and wᵀu once, so k points per ray cost O(n·m·k) instead of k
     forward passes of cost O(n·m·d).
 
+    Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3).
+
     Parameters
     ----------
     model : TwoLayerReLU
@@ -302,10 +292,6 @@ def ray_values(model: TwoLayerReLU, x: torch.Tensor, t: torch.Tensor,
     >>> v = ll.ray_values(net, x, torch.tensor([0.0, 0.5], dtype=torch.float64))
     >>> bool(torch.allclose(v[:, 0], net(x).detach()))
     True
-
-    Notes
-    -----
-    Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3).
     """
     x = _checks.model_inputs(model, x)
     if isinstance(t, torch.Tensor) and t.ndim == 1 and t.device != x.device:
@@ -342,6 +328,8 @@ def ray_minimum(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | 
     for m = 1), a **positive** minimum (the ray never reaches the boundary). Compare ``value`` with a
     tolerance of the size of the rounding error.
 
+    Book: Proposition ``prop-ray-piecewise-linear`` and the narrow networks of §3.4 (chapter 3).
+
     Parameters
     ----------
     model : TwoLayerReLU
@@ -364,10 +352,6 @@ def ray_minimum(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | 
     >>> r = ll.random_networks.ray_minimum(net, x)      # m = 1: f falls to exactly 0 and stays there
     >>> abs(float(r.value)) < 1e-12, bool(torch.isclose(r.t, ll.linear_flip_prediction(net, x)).all())
     (True, True)
-
-    Notes
-    -----
-    Book: Proposition ``prop-ray-piecewise-linear`` and the narrow networks of §3.4 (chapter 3).
     """
     sgn0, f0, tau, start, slope_before, slope_after, value_at = _ray_walk(model, x, direction)
     signed = torch.cat([(sgn0 * f0)[:, None], sgn0[:, None] * value_at], dim=1)  # t = 0, then the breakpoints
@@ -388,6 +372,8 @@ def reach_distance(model: TwoLayerReLU, x: torch.Tensor, atol: float,
     as reaching it. That matters where f reaches exactly 0 without crossing (see :func:`ray_minimum`):
     there the exact answer is a tie that :func:`lazylib.flip_distance` decides by the sign of a rounding
     error. Same walk as :func:`ray_minimum`.
+
+    Book: the narrow networks of §3.4 (chapter 3), Proposition ``prop-ray-piecewise-linear``.
 
     Parameters
     ----------
@@ -411,10 +397,6 @@ def reach_distance(model: TwoLayerReLU, x: torch.Tensor, atol: float,
     >>> t = ll.random_networks.reach_distance(net, x[active], atol=1e-9)
     >>> bool(torch.allclose(t, ll.linear_flip_prediction(net, x[active])))   # m = 1: f reaches 0 at t_lin
     True
-
-    Notes
-    -----
-    Book: the narrow networks of §3.4 (chapter 3), Proposition ``prop-ray-piecewise-linear``.
     """
     atol = _checks.number("atol", atol, minimum=0.0)
     sgn0, f0, tau, start, slope_before, slope_after, value_at = _ray_walk(model, x, direction)

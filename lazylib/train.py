@@ -244,6 +244,9 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
           ) -> TrainHistory | list[TrainHistory]:
     """Train W by SGD on the logistic loss log(1 + exp(−y f(x))), in place; a and W₀ stay fixed.
 
+    Book: Algorithm ``alg-projected-sgd`` (chapter 4); with an attack, Algorithm
+    ``alg-projected-adversarial-training`` (chapter 11).
+
     Parameters
     ----------
     model : TwoLayerReLU or Ensemble
@@ -316,11 +319,6 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
     ...              progress=False)
     >>> h.epochs
     2
-
-    Notes
-    -----
-    Book: Algorithm ``alg-projected-sgd`` (chapter 4); with an attack, Algorithm
-    ``alg-projected-adversarial-training`` (chapter 11).
     """
     _checks.model("model", model, biases=True)
     x = _checks.inputs("x", x, model)
@@ -445,6 +443,8 @@ def _write_back(model: TwoLayerReLU, state: _Packed, active: list[int]) -> None:
 def train_ensemble(ens: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, **options: Any) -> list[TrainHistory]:
     """:func:`train` for an :class:`lazylib.Ensemble`: every member at once; one history per member.
 
+    Book: Algorithm ``alg-projected-sgd`` (chapter 4) for many networks; chapters 10–12.
+
     Examples
     --------
     >>> import torch, lazylib as ll
@@ -453,10 +453,6 @@ def train_ensemble(ens: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, **option
     >>> hist = ll.train_ensemble(ens, x, torch.sign(x[:, 0]), lr=1.0, epochs=5, C0=[1.0, 4.0, 9.0], progress=False)
     >>> [h.epochs for h in hist], [h.radius for h in hist]
     ([5, 5, 5], [0.1, 0.4, 0.9])
-
-    Notes
-    -----
-    Book: Algorithm ``alg-projected-sgd`` (chapter 4) for many networks; chapters 10–12.
     """
     if getattr(ens, "K", None) is None:
         _checks._fail(TypeError, "ens", "a lazylib.Ensemble", type(ens).__name__)
