@@ -27,8 +27,7 @@ def _fail(exc: type[Exception], name: str, expected: str, got: Any) -> None:
 def model(name: str, value: Any, *, biases: bool = False) -> None:
     """Require a :class:`lazylib.TwoLayerReLU`; one with biases only where ``biases`` allows it.
 
-    ``lazylib.model`` uses these checks, so this module does not import it: the class is looked up where
-    that module has put it. Until it is loaded no network exists, and every value fails the check.
+    The class is looked up in ``sys.modules``, as ``lazylib.model`` imports this module.
     """
     network = getattr(sys.modules.get(f"{__package__}.model"), "TwoLayerReLU", None)
     if network is None or not isinstance(value, network):
@@ -85,17 +84,9 @@ def generator(name: str, value: Any) -> None:
         _fail(TypeError, name, "a torch.Generator or None", type(value).__name__)
 
 
-def tensor(
-    name: str,
-    value: Any,
-    *,
-    ndim: int,
-    shape: Sequence[int | None] | None = None,
-    shape_text: str | None = None,
-    floating: bool = True,
-    finite: bool = True,
-    device: torch.device | None = None,
-) -> torch.Tensor:
+def tensor(name: str, value: Any, *, ndim: int, shape: Sequence[int | None] | None = None,
+           shape_text: str | None = None, floating: bool = True, finite: bool = True,
+           device: torch.device | None = None) -> torch.Tensor:
     """A tensor of ``ndim`` dimensions; ``None`` entries of ``shape`` are free."""
     if not isinstance(value, torch.Tensor):
         _fail(TypeError, name, "a torch.Tensor", type(value).__name__)
@@ -112,17 +103,14 @@ def tensor(
 
 
 def inputs(name: str, value: Any, net: Any) -> torch.Tensor:
-    """A batch of inputs (n, d) matching the network's input dimension, dtype and device.
-
-    An ensemble of K networks (``net.K`` set) also takes (K, n, d): one batch per member.
-    """
+    """A batch of inputs (n, d) matching the network's input dimension, dtype and device; an ensemble of
+    K networks (``net.K`` set) also takes (K, n, d), one batch per member."""
     # The device is checked before the values are read, so an input on another device is reported as such.
     K = getattr(net, "K", None)
     text = f"(n, {net.d})" if K is None else f"(n, {net.d}) or ({K}, n, {net.d})"
-    if K is not None and isinstance(value, torch.Tensor) and value.ndim == 3:
-        x = tensor(name, value, ndim=3, shape=(K, None, net.d), shape_text=text, finite=False)
-    else:
-        x = tensor(name, value, ndim=2, shape=(None, net.d), shape_text=text, finite=False)
+    stacked = K is not None and isinstance(value, torch.Tensor) and value.ndim == 3
+    shape = (K, None, net.d) if stacked else (None, net.d)
+    x = tensor(name, value, ndim=len(shape), shape=shape, shape_text=text, finite=False)
     if x.shape[-2] == 0:
         _fail(ValueError, name, "a non-empty batch (n ≥ 1)", tuple(x.shape))
     if x.device != net.W.device:
@@ -175,8 +163,7 @@ def labels(name: str, value: Any, x: torch.Tensor) -> torch.Tensor:
         _fail(TypeError, name, "a real tensor of labels in {-1, +1}", f"dtype {value.dtype}")
     bad = (value != 1) & (value != -1)
     if bool(bad.any()):
-        shown = value[bad][:3].tolist()
-        _fail(ValueError, name, "labels in {-1, +1}", f"values such as {shown}")
+        _fail(ValueError, name, "labels in {-1, +1}", f"values such as {value[bad][:3].tolist()}")
     return value
 
 
@@ -199,8 +186,7 @@ def budgets(name: str, value: Any) -> tuple[torch.Tensor, bool]:
             _fail(ValueError, name, "a number or a 1-D sequence of numbers ≥ 0", f"shape {tuple(value.shape)}")
         if value.dtype.is_complex or value.dtype == torch.bool:
             _fail(TypeError, name, "a number or a 1-D sequence of real numbers ≥ 0", f"dtype {value.dtype}")
-        scalar = value.ndim == 0
-        vals = value.detach().reshape(-1).to("cpu", torch.float64).tolist()
+        scalar, vals = value.ndim == 0, value.detach().reshape(-1).to("cpu", torch.float64).tolist()
     elif isinstance(value, Real) and not isinstance(value, bool):
         scalar, vals = True, [value]
     elif isinstance(value, Sequence) and not isinstance(value, str):

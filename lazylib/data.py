@@ -77,15 +77,13 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         raw = fh.read()
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise ValueError(f"`path` must be an IDX file (magic 0x0000 and a known type code); got {path.name}.")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    header = 4 + 4 * raw[3]  # raw[3] is the number of dimensions, each a 4-byte size
+    shape = tuple(int.from_bytes(raw[i: i + 4], "big") for i in range(4, header, 4))
     dtype = np.dtype(_IDX_DTYPES[raw[2]])
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(raw) != expected:
-        raise ValueError(
-            f"`path` must be a complete IDX file of shape {shape} ({expected} bytes); got {len(raw)} bytes in {path.name}."
-        )
+        raise ValueError(f"`path` must be a complete IDX file of shape {shape} ({expected} bytes); "
+                         f"got {len(raw)} bytes in {path.name}.")
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -269,8 +267,7 @@ def mnist_pair(digits: tuple[int, int] = (0, 1), *, size: int = 28, unit_norm: b
     size = _checks.positive_int("size", size)
     if size > 28:
         raise ValueError(f"`size` must be an integer between 1 and 28; got {size!r}.")
-    if not isinstance(unit_norm, bool):
-        raise TypeError(f"`unit_norm` must be True or False; got {unit_norm!r}.")
+    _checks.flag("unit_norm", unit_norm)
     test_fraction = _checks.number("test_fraction", test_fraction, minimum=0.0, strict=True)
     if test_fraction >= 1:
         raise ValueError(f"`test_fraction` must be a number in (0, 1); got {test_fraction!r}.")
@@ -339,8 +336,7 @@ def sphere(n: int, d: int, *, generator: torch.Generator | None = None, labels: 
     device = _checks.device("device", device)
     x = torch.nn.functional.normalize(torch.randn(n, d, generator=generator, dtype=torch.float64), dim=1)
     if labels == "linear":
-        w = torch.randn(d, generator=generator, dtype=torch.float64)
-        score = x @ w
+        score = x @ torch.randn(d, generator=generator, dtype=torch.float64)
     elif labels == "teacher":
         hidden = torch.randn(2 * d, d, generator=generator, dtype=torch.float64)
         signs = torch.randint(0, 2, (2 * d,), generator=generator, dtype=torch.float64) * 2 - 1

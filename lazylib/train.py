@@ -37,9 +37,8 @@ class TrainHistory:
     radius : float or None
         The lazy-ball radius the run was held to (None without a constraint).
     stopped_epoch : int or None
-        With ``constraint="stop"``: the epoch (1-based) in which W left the ball; the model was then
-        restored to its weights at the end of the previous epoch (with ``restore=False``, it kept those
-        of that epoch). None when the run went the distance.
+        With ``constraint="stop"``: the epoch (1-based) in which W left the ball (the model then keeps
+        the weights that ``restore`` of :func:`train` says); None when the run went the distance.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -254,9 +253,8 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
         where training ``model.member(k)`` alone would have taken it, up to floating-point rounding.
         A network with biases trains its hidden bias b with W (the output bias stays frozen), and the
         ball constrains each neuron's (w_s, b_s), as in the authors' scripts. See :func:`train_ensemble`.
-    x : torch.Tensor, shape (n, d)
-    y : torch.Tensor, shape (n,)
-        Labels in {−1, +1}.
+    x, y : torch.Tensor
+        Inputs (n, d) and labels (n,) in {−1, +1}.
     lr : float
         Step size > 0.
     epochs : int
@@ -344,9 +342,8 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
         R = R / math.sqrt(model.m)
     elif radius is not None:
         R = torch.as_tensor(_checks.per_member("radius", radius, model.K), dtype=torch.float64).reshape(K)
-    attack, eps, attack_steps, attack_step_size, box = _attack_options(
-        attack, eps, attack_steps, attack_step_size, clip, x
-    )
+    attack, eps, attack_steps, attack_step_size, box = _attack_options(attack, eps, attack_steps,
+                                                                       attack_step_size, clip, x)
     evaluate = _checks.flag("evaluate", evaluate)
 
     from tqdm.auto import tqdm
@@ -363,8 +360,7 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
     stop = R is not None and constraint == "stop"
     with torch.no_grad():
         state = _Packed(model)
-        Ra = None if R is None else R.to(x.device, x.dtype)
-        R_active = R  # float64, for the stop test
+        Ra = None if R is None else R.to(x.device, x.dtype)  # for projecting; the stop test uses R
         last_inside = state.Wt.clone() if stop and restore else None
 
         def record(dev: torch.Tensor) -> None:
@@ -402,7 +398,7 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
                 state.project(Ra)
             dev = state.deviation()
             if stop:
-                left = [j for j, out in enumerate((dev > R_active).tolist()) if out]
+                left = [j for j, out in enumerate((dev > R).tolist()) if out]
                 keep = [j for j in range(len(active)) if j not in left]
                 for j in left:
                     histories[active[j]].stopped_epoch = epoch
@@ -415,7 +411,7 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
                 if len(keep) < len(active):  # retire the members that left their ball
                     _write_back(model, state, active)
                     state.select(keep)
-                    Ra, R_active, dev = Ra[keep], R_active[keep], dev[keep]
+                    R, dev = R[keep], dev[keep]
                     last_inside = last_inside[:, keep].contiguous() if restore else None
                     active = [active[j] for j in keep]
                     if not active:
