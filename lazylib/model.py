@@ -67,9 +67,9 @@ class TwoLayerReLU(nn.Module):
     W : torch.nn.Parameter, shape (m, d)
     W0 : torch.Tensor, shape (m, d)
         The initial hidden weights (a buffer).
-    b, b0, c : torch.Tensor or None
-        With ``bias=True``: the hidden bias (a parameter, shape (m,)), its initial value and the output
-        bias (buffers, shapes (m,) and ()); None otherwise.
+    b : torch.nn.Parameter, shape (m,), or None
+        With ``bias=True`` the hidden bias; None otherwise. ``b0`` (its initial value, shape (m,)) and
+        ``c`` (the output bias, shape ()) are buffers, None without biases.
 
     Examples
     --------
