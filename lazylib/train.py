@@ -354,8 +354,8 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
     one = model.K is None  # one network: the packed state has K = 1, and the public layout drops that axis
     histories = [TrainHistory(radius=None if R is None else float(R[k])) for k in range(K)]
     active = list(range(K))  # members still training (constraint="stop" retires members)
-    desc = "training" if one else f"training {K} networks"
-    bar = tqdm(range(1, epochs + 1), desc=desc, leave=False, delay=1.0, disable=not _progress_enabled(progress))
+    bar = tqdm(range(1, epochs + 1), desc="training" if one else f"training {K} networks", leave=False,
+               delay=1.0, disable=not _progress_enabled(progress))
     projection = project_every if R is not None and constraint == "project" else None
     stop = R is not None and constraint == "stop"
     with torch.no_grad():
@@ -385,12 +385,10 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
                 batches = torch.split(perms, bs, dim=1)
             for idx in batches:
                 xb, yb = (x, yf) if idx is None else (x[idx], yf[idx])
-                if attack == "pgd":
+                if attack is not None:
                     W, a, b, c = state.public(one)
-                    xb = _pgd(W, a, state.scale, xb, yb, eps, attack_steps, attack_step_size, box, None, b, c)
-                elif attack == "fgm":
-                    W, a, b, _ = state.public(one)
-                    xb = _fgm(W, a, state.scale, xb, yb, eps, box, b)
+                    xb = (_pgd(W, a, state.scale, xb, yb, eps, attack_steps, attack_step_size, box, None, b, c)
+                          if attack == "pgd" else _fgm(W, a, state.scale, xb, yb, eps, box, b))
                 state.step(xb, yb, lr)
                 if projection == "step":
                     state.project(Ra)
