@@ -25,10 +25,8 @@ def _fail(exc: type[Exception], name: str, expected: str, got: Any) -> None:
 
 
 def model(name: str, value: Any, *, biases: bool = False) -> None:
-    """Require a :class:`lazylib.TwoLayerReLU`; one with biases only where ``biases`` allows it.
-
-    The class is looked up in ``sys.modules``, as ``lazylib.model`` imports this module.
-    """
+    """Require a :class:`lazylib.TwoLayerReLU`, with biases only where ``biases`` allows it (the class is
+    looked up in ``sys.modules``: ``lazylib.model`` imports this module)."""
     network = getattr(sys.modules.get(f"{__package__}.model"), "TwoLayerReLU", None)
     if network is None or not isinstance(value, network):
         _fail(TypeError, name, "a lazylib.TwoLayerReLU", type(value).__name__)

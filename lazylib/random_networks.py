@@ -322,11 +322,10 @@ def ray_minimum(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | 
     towards −∞. The sorted breakpoints are walked as in :func:`lazylib.flip_distance`, O(m log m) per
     input.
 
-    The value tells apart three cases that :func:`lazylib.flip_distance` decides by the sign of a number
-    that is zero in exact arithmetic: a **negative** minimum (the ray crosses the boundary), a **zero**
-    minimum (f reaches 0 and does not cross, e.g. when the last active neuron switches off, as always
-    for m = 1), a **positive** minimum (the ray never reaches the boundary). Compare ``value`` with a
-    tolerance of the size of the rounding error.
+    Its sign tells apart what :func:`lazylib.flip_distance` decides by the sign of a rounding error:
+    **negative**, the ray crosses the boundary; **zero**, f reaches 0 without crossing (e.g. when the
+    last active neuron switches off, as always for m = 1); **positive**, the ray never reaches it.
+    Compare ``value`` with a tolerance of the size of the rounding error.
 
     Book: Proposition ``prop-ray-piecewise-linear`` and the narrow networks of §3.4 (chapter 3).
 

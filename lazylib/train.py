@@ -76,8 +76,7 @@ def loss_gradient(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torc
 
     .. math:: \nabla_{w_s} L = \frac1n \sum_i -y_i\,\sigma(-y_i f(x_i))\;\alpha a_s\,\mathbb 1[w_s^\top x_i > 0]\,x_i
 
-    (σ here the logistic sigmoid). Agrees with autograd; two matrix products per call. For an ensemble,
-    shape (K, m, d): every member's gradient.
+    (σ the logistic sigmoid). Agrees with autograd; two matrix products. An ensemble gives (K, m, d).
 
     Examples
     --------
