@@ -53,6 +53,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import torch
 
 from . import _checks
+from .metrics import _fraction_above
 
 __all__ = ["crossing", "EXPERIMENTS", "Experiment", "Results", "sweep", "grid_points", "run", "load",
            "estimate", "PROTOCOLS", "scaling_task", "advtrain_task", "figure"]
@@ -170,7 +171,7 @@ def scaling_task(point: Mapping[str, Any]) -> list[dict]:
         correct = (yte * f[k] > 0).cpu()
         g, t = grads[k][correct], dist[k][correct]
         absf = f[k].abs().to("cpu", torch.float64)[correct]
-        robust = (correct[None, :] & (dist[k][None, :] * math.sqrt(d) > scaled[:, None])).to(torch.float64).mean(dim=1)
+        robust = _fraction_above(torch.where(correct, dist[k] * math.sqrt(d), -math.inf), scaled)
         records.append({
             "size": point["size"], "d": d, "m": m, "C0": C0s[k], "seed": seeds[k],
             "epochs_run": hist[k].epochs, "stopped_epoch": hist[k].stopped_epoch,
@@ -221,7 +222,8 @@ def advtrain_task(point: Mapping[str, Any]) -> list[dict]:
             "deviation": float(dev[k]), "deviation_sqrt_m": float(dev[k]) * math.sqrt(m),
             "train_loss": hist[k].loss[-1], "test_accuracy": float(correct.to(torch.float64).mean()),
             "robust_accuracy_pgd": float(robust.to(torch.float64).mean()),
-            "robust_accuracy_single_step": float((correct & (dist[k] > eps)).to(torch.float64).mean()),
+            "robust_accuracy_single_step": float(_fraction_above(torch.where(correct, dist[k], -math.inf),
+                                                                 torch.tensor([eps], dtype=torch.float64))),
             "flip_distance_median": float(dist[k][correct].median()) if bool(correct.any()) else float("nan"),
             "margin_median": float((yte * f[k]).to("cpu", torch.float64).median()),
             "grad_norm_median": float(grads[k].median()),
