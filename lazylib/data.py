@@ -85,16 +85,13 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def _data_dir(data_dir: str | os.PathLike | None) -> pathlib.Path:
-    if data_dir is not None:
-        if not isinstance(data_dir, (str, os.PathLike)):
-            raise TypeError(f"`data_dir` must be a path or None; got {type(data_dir).__name__}.")
-        return pathlib.Path(data_dir).expanduser()
-    env = os.environ.get("LAZYLIB_DATA")
-    if env:
-        return pathlib.Path(env).expanduser()
-    import pooch
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(f"`data_dir` must be a path or None; got {type(data_dir).__name__}.")
+    if data_dir is None and not os.environ.get("LAZYLIB_DATA"):
+        import pooch
 
-    return pathlib.Path(pooch.os_cache("lazylib")) / "mnist"
+        return pathlib.Path(pooch.os_cache("lazylib")) / "mnist"
+    return pathlib.Path(os.environ["LAZYLIB_DATA"] if data_dir is None else data_dir).expanduser()
 
 
 def fetch_mnist(data_dir: str | os.PathLike | None = None, *, mirrors: Sequence[str] | None = None,

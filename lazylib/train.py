@@ -365,8 +365,7 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
         def record(dev: torch.Tensor) -> None:
             if evaluate:
                 W, a, b, c = state.public(one)
-                f = _forward(W, a, state.scale, x, b, c)
-                f = f[None] if one else f
+                f = _forward(W, a, state.scale, x, b, c).reshape(len(active), n)
             for j, k in enumerate(active):
                 h = histories[k]
                 h.deviation.append(float(dev[j]))
@@ -396,23 +395,22 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
             dev = state.deviation()
             if stop:
                 left = [j for j, out in enumerate((dev > R).tolist()) if out]
-                keep = [j for j in range(len(active)) if j not in left]
                 for j in left:
                     histories[active[j]].stopped_epoch = epoch
                     if restore:
                         state.Wt[:, j].copy_(last_inside[:, j])
-                if restore:
-                    last_inside[:, keep] = state.Wt[:, keep]
-                else:  # the epoch that left the ball is kept, so it is recorded
+                if not restore:  # the epoch that left the ball is kept, so it is recorded
                     record(dev)
-                if len(keep) < len(active):  # retire the members that left their ball
+                if left:  # retire the members that left their ball
+                    keep = [j for j in range(len(active)) if j not in left]
                     _write_back(model, state, active)
                     state.select(keep)
                     R, dev = R[keep], dev[keep]
-                    last_inside = last_inside[:, keep].contiguous() if restore else None
                     active = [active[j] for j in keep]
                     if not active:
                         break
+                if restore:
+                    last_inside = state.Wt.clone()
             if not (stop and not restore):
                 record(dev)
             if one and evaluate:
