@@ -90,15 +90,14 @@ def init_ensemble(x: torch.Tensor, m: int, n_networks: int, *,
     values, norms = [], []
     scale = 1.0 / math.sqrt(m)
     for start in range(0, n_networks, chunk):
-        size = min(chunk, n_networks - start)
         draws = [(torch.randn(m, d, generator=generator, dtype=torch.float64),  # in TwoLayerReLU's order
-                  torch.randint(0, 2, (m,), generator=generator, dtype=torch.int64) * 2 - 1) for _ in range(size)]
+                  torch.randint(0, 2, (m,), generator=generator, dtype=torch.int64) * 2 - 1)
+                 for _ in range(min(chunk, n_networks - start))]
         W, a = torch.stack([w for w, _ in draws]), torch.stack([s for _, s in draws]).to(torch.float64)
         z = W @ xd                                                     # (size, m)
         values.append(torch.relu(z).mul(a).sum(dim=1) * scale)
         coef = (z > 0).to(torch.float64) * a * scale                   # (size, m)
-        grad = torch.einsum("km,kmd->kd", coef, W)
-        norms.append(torch.linalg.vector_norm(grad, dim=1))
+        norms.append(torch.linalg.vector_norm(torch.einsum("km,kmd->kd", coef, W), dim=1))
     return InitEnsemble(torch.cat(values), torch.cat(norms))
 
 
@@ -236,11 +235,10 @@ def ray_linearization(model: TwoLayerReLU, x: torch.Tensor, t: float | torch.Ten
         c = u @ W.T
         active0 = (z > 0) | ((z == 0) & (c > 0))          # activation just after x, along u
         z_t = z + t_t[:, None] * c
-        active_t = z_t > 0
         f0 = torch.relu(z) @ coef
         slope = (active0.to(x.dtype) * c) @ coef
         error = (torch.relu(z_t) @ coef - f0 - t_t * slope).abs()
-        switched = active0 != active_t
+        switched = active0 != (z_t > 0)
         bound = t_t * ((switched.to(x.dtype) * c.abs()) @ coef.abs())
         return RayLinearization(error, bound, switched.sum(dim=1))
 

@@ -101,22 +101,23 @@ def _progress_enabled(progress: bool | None) -> bool:
     return not quiet and (sys.stderr.isatty() or "ipykernel" in sys.modules)
 
 
-def _attack_options(attack, eps, attack_steps, attack_step_size, clip, x):
-    """Validate adversarial-training options; returns (attack, eps, attack_steps, step size, clip box or None)."""
+def _adversary(attack, eps, attack_steps, attack_step_size, clip, x, scale):
+    """Validate the attack options; returns None or the attack, a function of (W, a, b, c, xb, yb)."""
     if attack is None:
         if eps is not None or clip is not None:
             raise ValueError(f"`attack` must be 'pgd' or 'fgm' when `eps` or `clip` is given; got {attack!r}.")
-        return None, None, attack_steps, attack_step_size, None
+        return None
     attack = _checks.choice("attack", attack, ("pgd", "fgm"))
     if eps is None:
         raise TypeError("`eps` must be a finite number ≥ 0 when `attack` is given; got None.")
     eps = _checks.number("eps", eps, minimum=0.0)
-    attack_steps = _checks.positive_int("attack_steps", attack_steps)
-    if attack_step_size is None:
-        attack_step_size = 2.5 * eps / attack_steps
-    else:
-        attack_step_size = _checks.number("attack_step_size", attack_step_size, minimum=0.0)
-    return attack, eps, attack_steps, attack_step_size, _clip_range(clip, x)
+    steps = _checks.positive_int("attack_steps", attack_steps)
+    step = (2.5 * eps / steps if attack_step_size is None
+            else _checks.number("attack_step_size", attack_step_size, minimum=0.0))
+    box = _clip_range(clip, x)
+    if attack == "fgm":
+        return lambda W, a, b, c, xb, yb: _fgm(W, a, scale, xb, yb, eps, box, b)
+    return lambda W, a, b, c, xb, yb: _pgd(W, a, scale, xb, yb, eps, steps, step, box, None, b, c)
 
 
 class _Packed:
@@ -341,8 +342,7 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
         R = R / math.sqrt(model.m)
     elif radius is not None:
         R = torch.as_tensor(_checks.per_member("radius", radius, model.K), dtype=torch.float64).reshape(K)
-    attack, eps, attack_steps, attack_step_size, box = _attack_options(attack, eps, attack_steps,
-                                                                       attack_step_size, clip, x)
+    adversary = _adversary(attack, eps, attack_steps, attack_step_size, clip, x, model.output_scale)
     evaluate = _checks.flag("evaluate", evaluate)
 
     from tqdm.auto import tqdm
@@ -383,10 +383,8 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
                 batches = torch.split(perms, bs, dim=1)
             for idx in batches:
                 xb, yb = (x, yf) if idx is None else (x[idx], yf[idx])
-                if attack is not None:
-                    W, a, b, c = state.public(one)
-                    xb = (_pgd(W, a, state.scale, xb, yb, eps, attack_steps, attack_step_size, box, None, b, c)
-                          if attack == "pgd" else _fgm(W, a, state.scale, xb, yb, eps, box, b))
+                if adversary is not None:
+                    xb = adversary(*state.public(one), xb, yb)
                 state.step(xb, yb, lr)
                 if projection == "step":
                     state.project(Ra)
