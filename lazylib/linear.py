@@ -6,6 +6,11 @@ boundary, y f(x)/‖w‖, exceeds ε. For a *random* direction w (any rotation-i
 x, that distance is ‖x‖·|u₁| with u uniform on the sphere S^{d−1}; its law is known in closed form
 and is of order ‖x‖/√d.
 
+Conventions: ``w`` is a non-zero weight vector (d,); ``x`` a batch of points (n, d) with the dtype
+and device of w; ``y`` labels (n,) in {−1, +1}; ``bias`` the offset b (default 0). The law functions
+take ``r`` as a number (returning a float) or as a 1-D sequence or tensor (returning a float64 CPU
+tensor of its shape), and the dimension ``d`` ≥ 2.
+
 Book: chapter 2 (labels ``prop-linear-robust`` and ``prop-random-linear``).
 """
 
@@ -64,15 +69,6 @@ def boundary_distance(w: torch.Tensor, x: torch.Tensor, *, bias: float = 0.0) ->
     For a correctly classified point this is its robustness radius: the smallest ℓ2 perturbation that
     makes the margin y(wᵀx + b) non-positive.
 
-    Parameters
-    ----------
-    w : torch.Tensor, shape (d,)
-        Non-zero weight vector.
-    x : torch.Tensor, shape (n, d)
-        Points, same dtype and device as w.
-    bias : float
-        The offset b.
-
     Returns
     -------
     torch.Tensor, shape (n,)
@@ -103,14 +99,8 @@ def linear_robust_accuracy(
 
     Parameters
     ----------
-    w : torch.Tensor, shape (d,)
-    x : torch.Tensor, shape (n, d)
-    y : torch.Tensor, shape (n,)
-        Labels in {−1, +1}.
     eps : float or 1-D sequence of floats
         Budgets ε ≥ 0.
-    bias : float
-        The offset b.
 
     Returns
     -------
@@ -145,14 +135,10 @@ def linear_worst_perturbation(
 
     Parameters
     ----------
-    w : torch.Tensor, shape (d,)
-    x : torch.Tensor, shape (n, d)
-    y : torch.Tensor, shape (n,)
-        Labels in {−1, +1}.
     eps : float
         Budget ε ≥ 0.
     bias : float
-        The offset b (it does not change the worst direction; accepted for symmetry with the others).
+        Does not change the worst direction; accepted for symmetry with the others.
 
     Returns
     -------
@@ -281,11 +267,6 @@ def random_linear_distance_mean(d: int) -> float:
 
     Lies between √(2/(π(d+1))) and √(2/(π(d−1))) (Gautschi's inequality), so it is √(2/(πd))·(1 + O(1/d)).
 
-    Parameters
-    ----------
-    d : int
-        Dimension, ≥ 2.
-
     Examples
     --------
     >>> import lazylib as ll
@@ -303,17 +284,6 @@ def random_linear_distance_density(r: float | Sequence[float] | torch.Tensor, d:
 
     Zero outside [0, 1] (and infinite at r = 1 when d = 2). The law of D/‖x‖, the distance from a fixed x to the boundary of a random
     linear classifier in units of ‖x‖; as d grows, √d·|u₁| tends to |N(0, 1)|.
-
-    Parameters
-    ----------
-    r : float, 1-D sequence of floats or tensor
-        Where to evaluate (at r = 1 the density is infinite for d = 2).
-    d : int
-        Dimension, ≥ 2.
-
-    Returns
-    -------
-    float for a number, else a float64 CPU tensor of the shape of r.
 
     Examples
     --------
@@ -340,18 +310,7 @@ def random_linear_distance_cdf(r: float | Sequence[float] | torch.Tensor, d: int
     r"""P(|u₁| ≤ r) for u uniform on S^{d−1}: I_{r²}(1/2, (d−1)/2), the regularised incomplete beta function.
 
     The probability that a fixed x lies within distance r‖x‖ of the boundary of a random linear
-    classifier, i.e. that a perturbation of norm r‖x‖ can flip it.
-
-    Parameters
-    ----------
-    r : float, 1-D sequence of floats or tensor
-        Where to evaluate (0 below 0, 1 above 1).
-    d : int
-        Dimension, ≥ 2.
-
-    Returns
-    -------
-    float for a number, else a float64 CPU tensor of the shape of r.
+    classifier, i.e. that a perturbation of norm r‖x‖ can flip it. 0 below r = 0, 1 above r = 1.
 
     Examples
     --------
