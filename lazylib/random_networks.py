@@ -14,6 +14,8 @@ For a fixed input x and the random initialisation (a_s uniform in {±1}, w_{s,0}
 :func:`init_ensemble` draws many independent initialisations, exactly as :class:`TwoLayerReLU` does,
 and evaluates f and ‖∇f‖ at one input, to measure these laws.
 
+Conventions: ``model`` is a bias-free :class:`TwoLayerReLU` and ``x`` a batch of its inputs (n, d)
+(only :func:`init_ensemble` takes a single input (d,)); what is computed per input has shape (n,).
 The ray functions take an optional ``direction``, a tensor (n, d) of non-zero rows u, normalised here;
 the default is the single-step direction u = −sign f(x) ∇f(x)/‖∇f(x)‖.
 
@@ -57,11 +59,10 @@ def init_ensemble(x: torch.Tensor, m: int, n_networks: int, *,
     k-th of ``n_networks`` consecutive constructions (same draws, in the same order); the evaluation is
     batched over networks, in float64.
 
-    Book: the checks of Propositions ``prop-init-distribution`` and ``prop-gradient-norm`` (chapter 3).
-
     Parameters
     ----------
     x : torch.Tensor, shape (d,)
+        One input.
     m, n_networks : int
         Width and number of networks, ≥ 1.
     generator : torch.Generator, optional
@@ -79,6 +80,8 @@ def init_ensemble(x: torch.Tensor, m: int, n_networks: int, *,
     >>> ens = ll.init_ensemble(x, 64, 2000, generator=torch.Generator().manual_seed(0))
     >>> round(float(ens.values.pow(2).mean()), 1)                 # E f² = ‖x‖²/2
     0.5
+
+    Book: the checks of Propositions ``prop-init-distribution`` and ``prop-gradient-norm`` (chapter 3).
     """
     x = _checks.vector("x", x)
     m = _checks.positive_int("m", m)
@@ -109,22 +112,18 @@ def gradient_norm_moments(d: int, m: int) -> tuple[float, float]:
 
     So the relative spread √Var / E = √(2/d + (1 + 2/d)/m) falls with m to the floor √(2/d).
 
-    Book: Proposition ``prop-gradient-norm`` (chapter 3).
-
     Parameters
     ----------
     d, m : int
         Input dimension and width, ≥ 1.
-
-    Returns
-    -------
-    (mean, variance) : tuple of float
 
     Examples
     --------
     >>> import lazylib as ll
     >>> ll.gradient_norm_moments(100, 1)       # one neuron: ‖∇f‖² = 1[w·x > 0] ‖w‖²
     (50.0, 2600.0)
+
+    Book: Proposition ``prop-gradient-norm`` (chapter 3).
     """
     d = _checks.positive_int("d", d)
     m = _checks.positive_int("m", m)
@@ -137,13 +136,13 @@ def output_normal_bound(m: int) -> float:
     f is m^{-1/2} times a sum of m i.i.d. terms X = a relu(wᵀx) with E X² = ‖x‖²/2 and
     E|X|³ = ‖x‖³√(2/π), so ρ/σ³ = 4/√π; C = 0.4748 (Shevtsova 2011). The bound holds for every ‖x‖.
 
-    Book: Proposition ``prop-init-distribution`` (chapter 3).
-
     Examples
     --------
     >>> import lazylib as ll
     >>> round(ll.output_normal_bound(100), 4)
     0.1072
+
+    Book: Proposition ``prop-init-distribution`` (chapter 3).
     """
     m = _checks.positive_int("m", m)
     return BERRY_ESSEEN_CONSTANT * 4.0 / math.sqrt(math.pi) / math.sqrt(m)
@@ -154,9 +153,7 @@ def linear_flip_prediction(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor
 
     Because f is positively homogeneous, f(x) = ⟨∇f(x), x⟩, so this is exactly the distance from x to
     the hyperplane through 0 orthogonal to ∇f(x): the boundary of the linear classifier with
-    w = ∇f(x). 0 where f(x) = 0. Returns a tensor (n,) for x of shape (n, d).
-
-    Book: Proposition ``prop-linear-prediction`` (chapter 3).
+    w = ∇f(x). 0 where f(x) = 0.
 
     Examples
     --------
@@ -164,6 +161,8 @@ def linear_flip_prediction(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor
     >>> net = ll.linear_network(torch.tensor([3.0, 4.0]))
     >>> ll.linear_flip_prediction(net, torch.tensor([[1.0, 1.0]]))
     tensor([1.4000])
+
+    Book: Proposition ``prop-linear-prediction`` (chapter 3).
     """
     x = _checks.model_inputs(model, x)
     with torch.no_grad():
@@ -193,21 +192,16 @@ def ray_linearization(model: TwoLayerReLU, x: torch.Tensor, t: float | torch.Ten
     after x (α the output scale, m^{-1/2} by default). For the default u, φ'(0⁺) = −|∇f|·sign f (no
     neuron exactly at a kink).
 
-    Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3).
-
     Parameters
     ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
     t : float or torch.Tensor of shape (n,)
         Distance(s) along the ray, ≥ 0 and finite.
-    direction : torch.Tensor, shape (n, d), optional
 
     Returns
     -------
     RayLinearization
         ``error`` |φ(t) − φ(0) − tφ'(0⁺)|, ``bound`` the right-hand side above, ``switched`` |S(t)|
-        (int64); each of shape (n,).
+        (int64).
 
     Examples
     --------
@@ -217,6 +211,8 @@ def ray_linearization(model: TwoLayerReLU, x: torch.Tensor, t: float | torch.Ten
     >>> r = ll.ray_linearization(net, x, 0.1)
     >>> bool((r.error <= r.bound + 1e-12).all())
     True
+
+    Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3).
     """
     x = _checks.model_inputs(model, x)
     n = x.shape[0]
@@ -268,15 +264,10 @@ def ray_values(model: TwoLayerReLU, x: torch.Tensor, t: torch.Tensor,
     Computes the pre-activations wᵀx and wᵀu once, so k points per ray cost O(n·m·k) instead of k
     forward passes of cost O(n·m·d).
 
-    Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3).
-
     Parameters
     ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
     t : torch.Tensor, shape (k,)
         Distances along the ray (any finite reals; negative values go backwards).
-    direction : torch.Tensor, shape (n, d), optional
 
     Returns
     -------
@@ -290,6 +281,8 @@ def ray_values(model: TwoLayerReLU, x: torch.Tensor, t: torch.Tensor,
     >>> v = ll.ray_values(net, x, torch.tensor([0.0, 0.5], dtype=torch.float64))
     >>> bool(torch.allclose(v[:, 0], net(x).detach()))
     True
+
+    Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3).
     """
     x = _checks.model_inputs(model, x)
     if isinstance(t, torch.Tensor) and t.ndim == 1 and t.device != x.device:
@@ -325,20 +318,11 @@ def ray_minimum(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | 
     last active neuron switches off, as always for m = 1); **positive**, the ray never reaches it.
     Compare ``value`` with a tolerance of the size of the rounding error.
 
-    Book: Proposition ``prop-ray-piecewise-linear`` and the narrow networks of §3.4 (chapter 3).
-
-    Parameters
-    ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
-    direction : torch.Tensor, shape (n, d), optional
-        With the default direction, rows with f(x) = 0 give value 0 and t = 0.
-
     Returns
     -------
     RayMinimum
         ``value`` (−inf if unbounded below; 0 where f(x) = 0) and ``t``, the smallest t at which it is
-        attained (inf if unbounded), each of shape (n,).
+        attained (inf if unbounded; 0 where f(x) = 0).
 
     Examples
     --------
@@ -349,6 +333,8 @@ def ray_minimum(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | 
     >>> r = ll.random_networks.ray_minimum(net, x)      # m = 1: f falls to exactly 0 and stays there
     >>> abs(float(r.value)) < 1e-12, bool(torch.isclose(r.t, ll.linear_flip_prediction(net, x)).all())
     (True, True)
+
+    Book: Proposition ``prop-ray-piecewise-linear`` and the narrow networks of §3.4 (chapter 3).
     """
     sgn0, f0, tau, start, slope_before, slope_after, value_at = _ray_walk(model, x, direction)
     signed = torch.cat([(sgn0 * f0)[:, None], sgn0[:, None] * value_at], dim=1)  # t = 0, then the breakpoints
@@ -370,19 +356,14 @@ def reach_distance(model: TwoLayerReLU, x: torch.Tensor, atol: float,
     there the exact answer is a tie that :func:`lazylib.flip_distance` decides by the sign of a rounding
     error. Same walk as :func:`ray_minimum`.
 
-    Book: the narrow networks of §3.4 (chapter 3), Proposition ``prop-ray-piecewise-linear``.
-
     Parameters
     ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
     atol : float
         Tolerance ≥ 0, in the units of f; a few hundred times the rounding error of f is enough.
-    direction : torch.Tensor, shape (n, d), optional
 
     Returns
     -------
-    torch.Tensor, shape (n,)
+    torch.Tensor
         ``inf`` where the ray stays above ``atol``; 0 where |f(x)| ≤ atol.
 
     Examples
@@ -394,6 +375,8 @@ def reach_distance(model: TwoLayerReLU, x: torch.Tensor, atol: float,
     >>> t = ll.random_networks.reach_distance(net, x[active], atol=1e-9)
     >>> bool(torch.allclose(t, ll.linear_flip_prediction(net, x[active])))   # m = 1: f reaches 0 at t_lin
     True
+
+    Book: the narrow networks of §3.4 (chapter 3), Proposition ``prop-ray-piecewise-linear``.
     """
     atol = _checks.number("atol", atol, minimum=0.0)
     sgn0, f0, tau, start, slope_before, slope_after, value_at = _ray_walk(model, x, direction)
