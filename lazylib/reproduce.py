@@ -32,6 +32,13 @@ Results are written to ``book/data/NAME.json`` (``NAME-full.json`` with ``--full
 trained network plus the provenance (seeds, command, lazylib and torch versions, date, device, data
 source, grid, run time), and the summary figure to ``NAME.png``. :func:`load` reads them back.
 
+Conventions: ``name`` is an experiment's name, one of ``"scaling"``, ``"advtrain"`` and ``"radius"``
+(the keys of ``EXPERIMENTS``); ``full=True`` selects its paper-scale grid (full MNIST, downloaded
+once) instead of the reduced one; ``settings`` overrides the grid's settings (e.g.
+``{"device": "cuda", "m": [1000]}``); ``protocol`` is ``"book"`` or ``"authors"`` (:data:`PROTOCOLS`;
+``"authors"`` for ``scaling`` only). A grid point is a plain dict: one value of every axis, plus the
+settings that the points share.
+
 Book: chapters 10 (``scaling``), 11 (``advtrain``, ``radius``) and 12.
 """
 
@@ -313,8 +320,6 @@ def sweep(task: Callable[[Any], Any], points: Iterable[Any], *, executor: Any = 
     task : callable
         A picklable function of one grid point (for process or cluster executors: a module-level
         function such as :func:`scaling_task`).
-    points : iterable
-        The grid points.
     executor : optional
         Anything with ``submit(fn, *args) -> future`` and ``future.result()`` (see the module docstring;
         a Ray or MPI executor with this interface too). None runs the points one by one in this process.
@@ -479,14 +484,9 @@ def run(name: str, *, full: bool = False, settings: Mapping[str, Any] | None = N
 
     Parameters
     ----------
-    name : {"scaling", "advtrain", "radius"}
-    full : bool
-        The paper-scale grid (full MNIST, downloaded once) instead of the reduced one.
     protocol : {"book", "authors"}
         For ``scaling``: the settings of :data:`PROTOCOLS` applied before ``settings``; ``"authors"``
         writes ``NAME-authors.json`` (``NAME-authors-full.json``).
-    settings : mapping, optional
-        Overrides of the grid's settings (e.g. ``{"device": "cuda", "m": [1000]}``).
     out_dir : path, optional
         Where to write (default :func:`default_out_dir`); None-like ``""`` writes nothing.
     executor : optional
@@ -495,10 +495,6 @@ def run(name: str, *, full: bool = False, settings: Mapping[str, Any] | None = N
         The command recorded in the provenance (default: this process's command line).
     draw : bool
         Also save the summary figure.
-
-    Returns
-    -------
-    Results
     """
     name = _name(name)
     if not isinstance(full, bool):
