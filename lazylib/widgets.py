@@ -11,6 +11,12 @@ few lines of inline JavaScript that swap the views. So the published page lets a
 control without a kernel, and the saved output holds no widget state. The ``*_figure`` functions
 are such ``draw`` functions: each returns a new ``matplotlib.figure.Figure``.
 
+Conventions: a figure function's keywords are its explorer's controls. ``d`` is the input dimension
+(≥ 2), ``m`` the width, ``C0`` the lazy-ball constant C₀ ≥ 0 (radius C₀/√m per neuron) and ``seed``
+an integer ≥ 0 that seeds the figure's random draws. The Part III figures take ``results``,
+the :class:`lazylib.reproduce.Results` of ``python -m lazylib reproduce NAME``, and accept only the
+widths, C₀ values and budgets ``eps`` saved in them.
+
 Book: the explorers of every chapter.
 """
 
@@ -764,7 +770,6 @@ def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "fl
     ----------
     results : lazylib.reproduce.Results
         Of ``python -m lazylib reproduce scaling``.
-    m, C0 : width and lazy-ball constant, among the saved ones.
     quantity : {"gradient norm", "flip distance", "eta"}
     """
     from .reproduce import SCALED_EPS
@@ -806,8 +811,6 @@ def transition_figure(results, eps: float = 0.2, normalise: bool = False, attack
     ----------
     results : lazylib.reproduce.Results
         Of ``python -m lazylib reproduce advtrain`` or ``radius``.
-    eps : float
-        One of the saved budgets.
     normalise : bool
         Divide the deviation by ε√d.
     attack : {"pgd", "single_step"}
