@@ -4,6 +4,10 @@ One trainer serves one network and an :class:`lazylib.Ensemble` of K networks: t
 their steps together, as batched matrix products (no loop over members), each with its own lazy-ball
 radius and, if wanted, its own shuffling order.
 
+Conventions: ``x`` holds inputs (n, d) and ``y`` labels (n,) in {−1, +1}. For an ensemble the loss
+and the gradient (K, m, d) carry a leading K axis, and the per-member options (``C0``, ``radius``,
+``generator``) take one value for every member or K of them, one per member.
+
 Book: projected training, label ``alg-projected-sgd`` (chapter 4); projected adversarial training,
 label ``alg-projected-adversarial-training`` (chapter 11); the sweeps of chapters 10–12.
 """
@@ -76,7 +80,7 @@ def loss_gradient(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torc
 
     .. math:: \nabla_{w_s} L = \frac1n \sum_i -y_i\,\sigma(-y_i f(x_i))\;\alpha a_s\,\mathbb 1[w_s^\top x_i > 0]\,x_i
 
-    (σ the logistic sigmoid). Agrees with autograd; two matrix products. An ensemble gives (K, m, d).
+    (σ the logistic sigmoid). Agrees with autograd; two matrix products.
 
     Examples
     --------
@@ -243,9 +247,6 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
           ) -> TrainHistory | list[TrainHistory]:
     """Train W by SGD on the logistic loss log(1 + exp(−y f(x))), in place; a and W₀ stay fixed.
 
-    Book: Algorithm ``alg-projected-sgd`` (chapter 4); with an attack, Algorithm
-    ``alg-projected-adversarial-training`` (chapter 11).
-
     Parameters
     ----------
     model : TwoLayerReLU or Ensemble
@@ -253,8 +254,8 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
         where training ``model.member(k)`` alone would have taken it, up to floating-point rounding.
         A network with biases trains its hidden bias b with W (the output bias stays frozen), and the
         ball constrains each neuron's (w_s, b_s), as in the authors' scripts. See :func:`train_ensemble`.
-    x, y : torch.Tensor
-        Inputs (n, d) and labels (n,) in {−1, +1}.
+    x : torch.Tensor
+        Shared by every member of an ensemble: (n, d) only.
     lr : float
         Step size > 0.
     epochs : int
@@ -264,7 +265,7 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
         permutation each epoch (the last one may be smaller).
     C0, radius : float, optional
         Hold W in the lazy ball B_{2,∞}(W₀, C₀/√m), or give the absolute per-neuron ``radius`` instead
-        (the authors' "gap" of Figure 4); not both. For an ensemble, one value or K, one per member.
+        (the authors' "gap" of Figure 4); not both.
     constraint : {"project", "stop"}
         ``"project"``: project W back onto the ball (after every step, or every epoch with
         ``project_every="epoch"``). ``"stop"``: the authors' Figure 1–2 protocol: after each epoch
@@ -275,8 +276,8 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
         it, as the authors' scripts do (the history then records that epoch too).
     project_every : {"step", "epoch"}
     generator : torch.Generator, optional
-        Shuffling randomness (CPU generator). For an ensemble, one generator (every member sees the
-        same batches) or K of them (member k shuffles with ``generator[k]``).
+        Shuffling randomness (CPU generator). One generator for an ensemble: every member sees the
+        same batches; K of them: member k shuffles with ``generator[k]``.
     progress : bool, optional
         Show a progress bar; by default only in a terminal or notebook, never when the environment
         variable ``LAZYLIB_PROGRESS=0`` (as in the book's executed pages).
@@ -287,8 +288,6 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
         box ``clip``, started at the clean batch (the authors' Section 5.2 protocol uses 100 steps and
         clip (0, 1)). ``"fgm"``: :func:`lazylib.fgm_l2`, one normalised gradient step of length ε. The
         recorded loss and accuracy stay those of the clean training set.
-    eps, attack_step_size : float, optional
-    attack_steps : int
     clip : (float, float), optional
         Box the adversarial examples are clipped to (the inputs must lie in it).
     evaluate : bool
@@ -317,6 +316,9 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
     ...              progress=False)
     >>> h.epochs
     2
+
+    Book: Algorithm ``alg-projected-sgd`` (chapter 4); with an attack, Algorithm
+    ``alg-projected-adversarial-training`` (chapter 11).
     """
     _checks.model("model", model, biases=True)
     x = _checks.inputs("x", x, model)
@@ -432,8 +434,6 @@ def _write_back(model: TwoLayerReLU, state: _Packed, active: list[int]) -> None:
 def train_ensemble(ens: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, **options: Any) -> list[TrainHistory]:
     """:func:`train` for an :class:`lazylib.Ensemble`: every member at once; one history per member.
 
-    Book: Algorithm ``alg-projected-sgd`` (chapter 4) for many networks; chapters 10–12.
-
     Examples
     --------
     >>> import torch, lazylib as ll
@@ -442,6 +442,8 @@ def train_ensemble(ens: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, **option
     >>> hist = ll.train_ensemble(ens, x, torch.sign(x[:, 0]), lr=1.0, epochs=5, C0=[1.0, 4.0, 9.0], progress=False)
     >>> [h.epochs for h in hist], [h.radius for h in hist]
     ([5, 5, 5], [0.1, 0.4, 0.9])
+
+    Book: Algorithm ``alg-projected-sgd`` (chapter 4) for many networks; chapters 10–12.
     """
     if getattr(ens, "K", None) is None:
         _checks._fail(TypeError, "ens", "a lazylib.Ensemble", type(ens).__name__)
