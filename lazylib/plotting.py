@@ -2,6 +2,13 @@
 
 Every public function but :func:`style` returns a new ``matplotlib.figure.Figure``.
 
+Conventions: several series come as a mapping from legend labels to their data, drawn in the
+mapping's order; arrays are 1-D (lists, NumPy arrays or tensors). ``xlabel`` and ``ylabel`` are the
+axis labels, with units where the quantity has them; ``logx`` and ``logy`` make the axes
+logarithmic; ``title`` is optional. ``errors`` maps a series' label to symmetric error bars (a 1-D
+array like its y values), and ``hlines`` maps labels to horizontal reference levels, drawn dotted,
+each in the legend.
+
 Colours are the Okabe–Ito palette, which stays distinguishable under the common forms of colour
 blindness; every series also gets its own marker, so the figures read in greyscale too.
 """
@@ -180,18 +187,9 @@ def line_plot(x: Sequence[float], series: Mapping[str, Sequence[float]], *, xlab
 
     Parameters
     ----------
-    x : 1-D array
     series : mapping label → 1-D array of the same length as x
-    xlabel, ylabel : str
-        Axis labels, with units where the quantity has them.
-    logx, logy : bool
-        Logarithmic axes.
-    errors : mapping label → 1-D array, optional
-        Symmetric error bars for the series of the same label.
     fits : mapping label → (slope, intercept), optional
         Draws y = exp(intercept)·x^slope as a dashed line (a fit in log–log coordinates).
-    hlines : mapping label → float, optional
-        Horizontal reference levels (dotted, each in the legend).
     """
     xs = _as_array("x", x)
     for name, mapping in (("series", series), ("errors", errors), ("fits", fits), ("hlines", hlines)):
@@ -215,6 +213,8 @@ def line_plot(x: Sequence[float], series: Mapping[str, Sequence[float]], *, xlab
 def curves_plot(curves: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str, title: str | None = None,
                 logy: bool = False, start: int = 1) -> Figure:
     """Curves of possibly different lengths against their index (e.g. a quantity per epoch).
+
+    The index of each curve's first point is ``start``.
     """
     with _figure() as (fig, ax):
         for i, (label, ys) in enumerate(curves.items()):
@@ -227,8 +227,7 @@ def curves_plot(curves: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: s
 def histogram_plot(values: Sequence[float], *, xlabel: str,
                    density: tuple[Sequence[float], Sequence[float]] | None = None,
                    density_label: str = "density", bins: int = 40, title: str | None = None) -> Figure:
-    """A normalised histogram, optionally with a reference density curve (grid, values).
-    """
+    """A normalised histogram, optionally with a reference density curve (grid, values)."""
     vals = _as_array("values", values)
     with _figure() as (fig, ax):
         ax.hist(vals, bins=bins, density=True, color=PALETTE[5], edgecolor="white", label="measured")
@@ -285,7 +284,7 @@ def band_plot(x: Sequence[float], series: Mapping[str, Sequence[float]], *, xlab
 
     Parameters
     ----------
-    x, series, xlabel, ylabel, logx, logy, hlines
+    x, series
         As in :func:`line_plot`.
     bands : mapping label → (low, high), optional
         Lower and upper edges of a shaded band for the series of the same label (need not be
@@ -344,8 +343,6 @@ def paired_scatter_plot(groups: Mapping[str, tuple[Sequence[float], Sequence[flo
     Parameters
     ----------
     groups : mapping label → (x values, y values), each pair of 1-D arrays of one length
-    xlabel, ylabel, logx, logy
-        As in :func:`line_plot`.
     diagonal : str or None
         Legend label of the y = x line; None draws no line.
 
@@ -386,8 +383,6 @@ def legend_below_plot(curves: Mapping[str, tuple[Sequence[float], Sequence[float
     ----------
     curves : mapping label → (x, y)
         Pairs of 1-D arrays of one length per curve; NaN values leave gaps.
-    xlabel, ylabel, logx, logy, hlines
-        As in :func:`line_plot`.
     styles : mapping label → dict, optional
         Extra matplotlib keyword arguments per curve (e.g. ``{"linestyle": "--", "marker": ""}``).
     ncol : int
@@ -424,7 +419,6 @@ def factor_bar_plot(factors: Mapping[str, float], *, xlabel: str, title: str | N
     ----------
     factors : mapping label → positive number
         Drawn top to bottom in the mapping's order, each bar labelled with its value.
-    xlabel : str
     logx : bool
         Logarithmic axis (the default: factors are compared by ratio).
     reference : float or None
@@ -489,8 +483,6 @@ def xy_plot(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, xl
     ----------
     curves : mapping label → (x, y)
         1-D arrays of equal length per curve (lengths may differ between curves).
-    xlabel, ylabel, logx, logy, errors, hlines
-        As in :func:`line_plot`.
     fits : mapping label → (slope, intercept) or (slope, intercept, x_min, x_max), optional
         Dashed power law y = exp(intercept)·x^slope over the curve's x range (or over [x_min, x_max],
         the range it was fitted on).
