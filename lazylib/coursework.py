@@ -298,7 +298,7 @@ def release(root: pathlib.Path, version: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``student OUTDIR``, ``check [CHAPTER ...]``, ``sync-install-cells``."""
+    """Command line: ``student OUTDIR``, ``check [CHAPTER ...]``, ``sync-install-cells``, ``release X.Y.Z``."""
     import nbformat
 
     parser = argparse.ArgumentParser(prog="python -m lazylib.coursework", description=__doc__.split("\n\n")[0])

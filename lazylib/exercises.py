@@ -2,7 +2,8 @@
 
 Every computational exercise ends in a cell ``check("lazy-4.2", answer)``, which answers "correct" or
 "not yet" with a hint that points at the idea without giving the number away. Answers of the wrong type
-get a message saying what was expected.
+get a message saying what was expected. An exercise's *label* is its key as printed in the book,
+chapter and position (``"lazy-4.2"``).
 
 This module is what students install, so it holds no reference answer and computes none: the reference
 computations live in the instructor's source (``instructor/references.py`` in the book's repository,
@@ -83,7 +84,7 @@ class Exercise:
     Attributes
     ----------
     label : str
-        The key students pass to :func:`check` (chapter number and position, e.g. ``"lazy-4.2"``).
+        The key students pass to :func:`check`.
     chapter : str
         The notebook the exercise belongs to.
     rtol, atol : float
@@ -182,8 +183,6 @@ def check(label: str, answer: Any) -> Feedback:
 
     Parameters
     ----------
-    label : str
-        The exercise's label, as printed in the book (e.g. ``"lazy-4.2"``).
     answer : float, int or one-element torch.Tensor
         The student's answer.
 

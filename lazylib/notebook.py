@@ -34,10 +34,6 @@ def glue(name: str, value: Any, fmt: str | None = None) -> None:
 
     Parameters
     ----------
-    name : str
-        Key used in the chapter's Markdown.
-    value : any
-        The computed value.
     fmt : str, optional
         A format spec such as ``".2f"``; the value is formatted here, so the page shows exactly
         this precision (and the saved output does not depend on the last bits of a float).
