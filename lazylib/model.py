@@ -10,7 +10,8 @@ raise ``ValueError`` on a network with biases.
 
 Every function of the library also takes an :class:`Ensemble`: K networks of one shape stored with a
 leading axis, W and W₀ of shape (K, m, d) and a of shape (K, m). The same code serves both, batched
-over that axis; results gain a leading K axis.
+over that axis; results gain a leading K axis. Inputs ``x`` are (n, d); an ensemble takes them shared,
+(n, d), or one batch per member, (K, n, d).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from . import _checks
 
 __all__ = ["TwoLayerReLU", "Ensemble", "input_gradient", "preactivations", "default_device"]
 
-_CHUNK = 1 << 22  # elements of the largest (K, n, m) pre-activation block evaluated at once (16 MiB in float32)
+_CHUNK = 1 << 22  # elements of the largest (K, n, m) pre-activation block at once (16 MiB in float32)
 
 
 def default_device() -> torch.device:
@@ -108,7 +109,8 @@ class TwoLayerReLU(nn.Module):
         weights = [w0.to(**own), w0.to(**own), signs.to(device=device, dtype=dtype)]
         if bias:
             b0 = torch.randn(m, generator=generator, dtype=torch.float64)
-            c = torch.tensor(scale * float(torch.randint(0, 2, (), generator=generator) * 2 - 1), dtype=torch.float64)
+            c = torch.tensor(scale * float(torch.randint(0, 2, (), generator=generator) * 2 - 1),
+                             dtype=torch.float64)
             weights += [b0.to(**own), b0.to(**own), c.to(**own)]
         _build(self, None, d, m, float(scale), *weights)
 
@@ -118,7 +120,7 @@ class TwoLayerReLU(nn.Module):
         return self.b is not None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """f(x; a, W) for each row of x: (n, d) → (n,); for an ensemble (n, d) or (K, n, d) → (K, n)."""
+        """f(x; a, W) for each row of x: (n, d) → (n,) ((K, n) for an ensemble)."""
         x = _checks.inputs("x", x, self)
         return _forward(self.W, self.a, self.output_scale, x, self.b, self.c)
 
@@ -131,17 +133,15 @@ class TwoLayerReLU(nn.Module):
 class Ensemble(TwoLayerReLU):
     r"""K two-layer ReLU networks f_k(x) = α Σ_s a_{k,s} relu(w_{k,s}ᵀx) of one width, stored as one batch.
 
-    Every function runs on all members at once (module docstring); inputs may be shared, (n, d), or (K, n, d).
+    Every function runs on all members at once (module docstring).
 
     Parameters
     ----------
-    d, m : int
-        Input dimension and width, shared by the members.
+    d, m, device, dtype, output_scale, bias
+        As for :class:`TwoLayerReLU`, shared by the members.
     generators : sequence of torch.Generator
         One CPU generator per member; member k is drawn exactly as
         ``TwoLayerReLU(d, m, generator=generators[k])`` would draw it.
-    device, dtype, output_scale, bias : optional
-        As for :class:`TwoLayerReLU`.
 
     Attributes
     ----------
@@ -192,12 +192,13 @@ class Ensemble(TwoLayerReLU):
         _sequence_of("models", models, TwoLayerReLU, "lazylib.TwoLayerReLU")
         key = [(n.K, n.d, n.m, n.output_scale, n.has_bias, n.W.dtype, n.W.device) for n in models]
         if any(k != key[0] or k[0] is not None for k in key):
-            raise ValueError("`models` must be single networks sharing d, m, output_scale, biases, dtype and device; got "
-                             f"(d={models[0].d}, m={models[0].m}) with others of another shape, scale, dtype or device.")
+            raise ValueError("`models` must be single networks sharing d, m, output_scale, biases, dtype and "
+                             f"device; got (d={models[0].d}, m={models[0].m}) with others of another shape, "
+                             "scale, dtype or device.")
         return cls.__new__(cls)._adopt(models)
 
     def member(self, k: int) -> TwoLayerReLU:
-        """A :class:`TwoLayerReLU` holding a copy of member k's weights (changing it leaves the ensemble alone)."""
+        """A copy of member k, as a :class:`TwoLayerReLU` (changing it leaves the ensemble alone)."""
         k = _checks.positive_int("k", k, minimum=0)
         if k >= self.K:
             raise ValueError(f"`k` must be an integer between 0 and {self.K - 1}; got {k}.")
@@ -235,7 +236,8 @@ def _sequence_of(name: str, value: object, kind: type, text: str) -> None:
         raise TypeError(f"`{name}` must be a non-empty sequence of {text}; got {type(value).__name__}.")
     for v in value:
         if not isinstance(v, kind):
-            raise TypeError(f"`{name}` must be a non-empty sequence of {text}; got an element of type {type(v).__name__}.")
+            raise TypeError(f"`{name}` must be a non-empty sequence of {text}; "
+                            f"got an element of type {type(v).__name__}.")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -243,7 +245,8 @@ def _sequence_of(name: str, value: object, kind: type, text: str) -> None:
 # No validation here; every public function validates first.
 
 
-def _readout(h: torch.Tensor, a: torch.Tensor, scale: float = 1.0, c: torch.Tensor | None = None) -> torch.Tensor:
+def _readout(h: torch.Tensor, a: torch.Tensor, scale: float = 1.0,
+             c: torch.Tensor | None = None) -> torch.Tensor:
     """α Σ_s a_s h_s (+ c) over the last axis: h (n, m) with a (m,), or h (K, n, m) with a (K, m), c (K,)."""
     out = h @ a * scale if a.ndim == 1 else (h * (a * scale).unsqueeze(-2)).sum(-1)
     return out if c is None else out + c[..., None]
@@ -285,7 +288,7 @@ def _input_gradient(W: torch.Tensor, coef: torch.Tensor, z: torch.Tensor) -> tor
 
 
 def preactivations(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
-    """Pre-activations w_sᵀx (+ b_s) for every input and neuron, (n, m) ((K, n, m) for an ensemble), no graph.
+    """Pre-activations w_sᵀx (+ b_s) for every input and neuron, shape (n, m), with no graph.
 
     Examples
     --------
@@ -305,15 +308,8 @@ def input_gradient(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
 
     .. math:: \nabla_x f(x; a, W) = \alpha \sum_s a_s \,\mathbb 1[w_s^\top x > 0]\, w_s .
 
-    Parameters
-    ----------
-    x : torch.Tensor, shape (n, d), or (K, n, d) for an ensemble
-
-    Returns
-    -------
-    torch.Tensor, shape (n, d), or (K, n, d) for an ensemble
-        Agrees with autograd (which uses relu'(0) = 0, as here); no graph. With biases the indicator is
-        1[w_sᵀx + b_s > 0].
+    Shape (n, d), with no graph; agrees with autograd (which uses relu'(0) = 0, as here). With biases the
+    indicator is 1[w_sᵀx + b_s > 0].
 
     Examples
     --------
