@@ -5,9 +5,9 @@ last two (Proposition ``prop-gradient-decomposition``); Lemma ``lem-gradient-nor
 constants; and the search of the ball for the weights that shrink (or grow) the gradient norm the most,
 with a certificate on the other side (the worst case of the lemma).
 
-Conventions: ``model`` is a TwoLayerReLU and the lazy ball B_{2,∞}(W₀, R) around its W₀, with radius R ≥ 0
-(e.g. ``lazy_radius(m, C0)``); x is a batch of inputs of shape (n, d); γ ∈ (0, 1) is a failure probability
-and C₀ ≥ 0 the lazy-regime constant.
+Conventions: ``model`` is a TwoLayerReLU and the lazy ball B_{2,∞}(W₀, R) around its W₀, with ``radius``
+R ≥ 0 (e.g. ``lazy_radius(m, C0)``); x is a batch of inputs of shape (n, d), and what is computed per
+input has shape (n,); γ ∈ (0, 1) is a failure probability and C₀ ≥ 0 the lazy-regime constant.
 """
 
 from __future__ import annotations
@@ -40,14 +40,6 @@ def gradient_decomposition(model: TwoLayerReLU, x: torch.Tensor) -> GradientDeco
 
     The three parts add up to ``input_gradient(model, x)`` (up to rounding).
 
-    Parameters
-    ----------
-    x : torch.Tensor, shape (n, d)
-
-    Returns
-    -------
-    GradientDecomposition
-
     Examples
     --------
     >>> import torch, lazylib as ll
@@ -63,8 +55,7 @@ def gradient_decomposition(model: TwoLayerReLU, x: torch.Tensor) -> GradientDeco
     """
     x = _checks.model_inputs(model, x)
     with torch.no_grad():
-        W, W0 = model.W.detach(), model.W0
-        coef = model.a * model.output_scale
+        W, W0, coef = model.W.detach(), model.W0, model.a * model.output_scale
         chi = (x @ W.T > 0).to(x.dtype)
         chi0 = (x @ W0.T > 0).to(x.dtype)
         initial = (chi0 * coef) @ W0
@@ -94,16 +85,6 @@ class GradientChangeBounds(NamedTuple):
 
 def gradient_change_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> GradientChangeBounds:
     """Closed-form bounds on the deviation and flip terms over W ∈ B_{2,∞}(W₀, R), from W₀ only.
-
-    Parameters
-    ----------
-    x : torch.Tensor, shape (n, d)
-    radius : float
-        R ≥ 0.
-
-    Returns
-    -------
-    GradientChangeBounds
 
     Examples
     --------
@@ -149,17 +130,7 @@ class GradientNormBounds(NamedTuple):
 def gradient_norm_bounds(m: int, d: int, C0: float, gamma: float) -> GradientNormBounds:
     """Lemma B with the book's explicit constants, for any x ≠ 0 (the gradient does not depend on ‖x‖).
 
-    Parameters
-    ----------
-    m : int
-        Width, ≥ 1.
-    d : int
-        Input dimension, ≥ 2.
-    C0, gamma : float
-
-    Returns
-    -------
-    GradientNormBounds
+    For a width m ≥ 1 and an input dimension d ≥ 2.
 
     Examples
     --------
@@ -180,9 +151,8 @@ def gradient_norm_bounds(m: int, d: int, C0: float, gamma: float) -> GradientNor
     spread = math.sqrt(L / (2.0 * m))
     init_lo = math.sqrt(max(0.0, 0.5 - spread) * max(0.0, D - 2.0 * math.sqrt(D * L)))
     init_hi = math.sqrt(min(1.0, 0.5 + spread) * (D + 2.0 * math.sqrt(D * L) + 2.0 * L) + 2.0 * L)
-    phi_R = 0.5 * (1.0 + math.erf(R / math.sqrt(2.0)))
-    deviation = C0 * min(1.0, phi_R + spread)
     p = math.erf(R / math.sqrt(2.0))
+    deviation = C0 * min(1.0, 0.5 * (1.0 + p) + spread)  # 0.5·(1 + p) = Φ(R)
     n_plus = min(float(m), m * p + math.sqrt(2.0 * m * p * L) + 2.0 * L / 3.0)
     flip = math.sqrt(n_plus / m) * (math.sqrt(n_plus) * (1.0 + R) + math.sqrt(D) + math.sqrt(2.0 * L))
     lower = max(0.0, init_lo - deviation - flip)
@@ -373,7 +343,8 @@ def _minimise(b: _Ball, g0, init, steps, flips):
         u = _gradient(bk, pattern.to(g0.dtype) * b.a, beta, Gam, E)
         sig, beta, Gam, E = _greedy_toggles(bk, u, pattern, beta, Gam, E, steps)
     g, beta_w, Gam_w = _realise(bk, sig, beta, Gam, E)
-    pick = torch.linalg.vector_norm(g, dim=1).reshape(k, n).argmin(dim=0) * n + torch.arange(n, device=g0.device)
+    pick = (torch.linalg.vector_norm(g, dim=1).reshape(k, n).argmin(dim=0) * n
+            + torch.arange(n, device=g0.device))
     return g[pick], beta_w[pick], Gam_w[pick], E[pick], lower
 
 
@@ -419,28 +390,19 @@ def gradient_norm_search(model: TwoLayerReLU, x: torch.Tensor, radius: float, *,
     - ``flips=False`` keeps every neuron's activation at x as at W₀ (what a projected-gradient search on W
       sees); the certificate is then about that restricted set.
 
-    Batched over the inputs and computed in float64; only W₀ and a of the model are used.
+    Batched over the inputs, which must be non-zero, and computed in float64; only W₀ and a of the model
+    are used.
 
     Parameters
     ----------
-    x : torch.Tensor, shape (n, d)
-        Non-zero inputs.
-    radius : float
-        R ≥ 0.
-    mode : {"min", "max"}
     steps : int
         Frank–Wolfe iterations per phase (min) or ascent steps per start (max), ≥ 1.
     restarts : int
         Random starting directions for ``mode="max"`` besides ∇f(x; W₀), ≥ 0.
-    flips : bool
     generator : torch.Generator, optional
         CPU generator for the random restarts.
     return_weights : bool
         Also return the weights found, (n, m, d) (memory n·m·d).
-
-    Returns
-    -------
-    GradientNormSearch
 
     Examples
     --------
@@ -455,7 +417,7 @@ def gradient_norm_search(model: TwoLayerReLU, x: torch.Tensor, radius: float, *,
     Book: the worst case of Lemma ``lem-gradient-norm`` (chapter 7).
     """
     x = _checks.model_inputs(model, x)
-    radius = _checks.number("radius", radius, minimum=0.0)
+    R = _checks.number("radius", radius, minimum=0.0)
     mode = _checks.choice("mode", mode, ("min", "max"))
     steps = _checks.positive_int("steps", steps)
     restarts = _checks.positive_int("restarts", restarts, minimum=0)
@@ -466,7 +428,6 @@ def gradient_norm_search(model: TwoLayerReLU, x: torch.Tensor, radius: float, *,
         raise ValueError(
             "`x` must have non-zero rows (the gradient vanishes on the whole ball at x = 0); got a zero row."
         )
-    R = float(radius)
     with torch.no_grad():
         W0 = model.W0.to(torch.float64)
         a = model.a.to(torch.float64)
