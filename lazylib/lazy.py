@@ -3,7 +3,9 @@
 Book: chapter 4 (the lazy regime, label ``def-lazy-regime``) and chapter 6 (Lemma A).
 
 Each function takes one network or an :class:`lazylib.Ensemble` (results gain a leading K axis; a radius
-may then be one number or K of them, member k's ball having radius radius[k]).
+may then be one number or K of them, member k's ball having radius radius[k]). Inputs ``x`` are (n, d),
+or (K, n, d) for an ensemble. ``C0`` is the lazy regime's constant C₀ ≥ 0; ``radius`` is the radius
+R ≥ 0 of the ball B_{2,∞}(W₀, R), e.g. ``lazy_radius(m, C0)``, always around W₀ whatever the current W.
 """
 
 from __future__ import annotations
@@ -20,14 +22,7 @@ __all__ = ["lazy_radius", "deviation", "project_", "value_bounds", "value_extrem
 
 
 def lazy_radius(m: int, C0: float) -> float:
-    """The lazy-ball radius C₀/√m.
-
-    Parameters
-    ----------
-    m : int
-        Width, ≥ 1.
-    C0 : float
-        The lazy regime's constant, ≥ 0.
+    """The lazy-ball radius C₀/√m, for a width m ≥ 1 and C₀ ≥ 0.
 
     Examples
     --------
@@ -52,11 +47,7 @@ def deviation(model: TwoLayerReLU) -> float | torch.Tensor:
     """‖W − W₀‖_{2,∞} = max_s ‖w_s − w_{s,0}‖, the largest distance a neuron has moved.
 
     With biases a neuron's parameters are (w_s, b_s), as in the authors' scripts:
-    max_s ‖(w_s − w_{s,0}, b_s − b_{s,0})‖.
-
-    Returns
-    -------
-    float, or for an ensemble a float64 CPU tensor (K,) with every member's deviation.
+    max_s ‖(w_s − w_{s,0}, b_s − b_{s,0})‖. A float; for an ensemble a float64 CPU tensor (K,).
 
     Examples
     --------
@@ -118,24 +109,13 @@ def project_(model: TwoLayerReLU, radius: float | torch.Tensor) -> TwoLayerReLU:
 def value_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Exact infimum and supremum of f(x; W) over the whole ball W ∈ B_{2,∞}(W₀, radius).
 
-    The ball is a product of per-neuron balls and f is a sum of per-neuron terms, so the extremes
-    are taken neuron by neuron: over ‖v‖ ≤ R, relu((w_{s,0} + v)ᵀx) ranges over
-    [relu(w_{s,0}ᵀx − R‖x‖), relu(w_{s,0}ᵀx + R‖x‖)]. Hence
+    Returns (inf, sup), each of shape (n,), taken neuron by neuron (the ball is a product of per-neuron
+    balls and f a sum of per-neuron terms):
 
     .. math:: \sup_W f = \alpha \sum_s a_s\,\mathrm{relu}(w_{s,0}^\top x + a_s R\|x\|), \qquad
               \inf_W f = \alpha \sum_s a_s\,\mathrm{relu}(w_{s,0}^\top x - a_s R\|x\|).
 
-    Both are attained, by :func:`value_extremiser`. The ball is around W₀, whatever the current W.
-
-    Parameters
-    ----------
-    x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
-    radius : float
-        R ≥ 0, e.g. ``lazy_radius(m, C0)``.
-
-    Returns
-    -------
-    (inf, sup) : tuple of torch.Tensor, each (n,) ((K, n) for an ensemble)
+    Both are attained, by :func:`value_extremiser`.
 
     Examples
     --------
@@ -153,21 +133,13 @@ def value_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> tuple[t
         return tuple(_readout(torch.relu(z), model.a, model.output_scale) for z in (z0 - shift, z0 + shift))
 
 
-def value_extremiser(model: TwoLayerReLU, x: torch.Tensor, radius: float, *, which: str = "sup") -> torch.Tensor:
+def value_extremiser(model: TwoLayerReLU, x: torch.Tensor, radius: float, *,
+                     which: str = "sup") -> torch.Tensor:
     """Weights in B_{2,∞}(W₀, radius) attaining the supremum (or infimum) of f at each input.
 
-    Row s of the maximiser for input x is w_{s,0} + a_s · radius · x/‖x‖ (minus for the minimiser).
-
-    Parameters
-    ----------
-    x, radius
-        As for :func:`value_bounds`.
-    which : {"sup", "inf"}
-
-    Returns
-    -------
-    torch.Tensor, shape (n, m, d) ((K, n, m, d) for an ensemble)
-        One weight matrix per input (memory n·m·d).
+    Row s of the maximiser (``which="sup"``) for input x is w_{s,0} + a_s · radius · x/‖x‖, of the
+    minimiser (``which="inf"``) w_{s,0} − a_s · radius · x/‖x‖. One weight matrix per input: shape
+    (n, m, d), memory n·m·d.
 
     Examples
     --------
@@ -216,11 +188,7 @@ def switchable_neurons(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> t
 
     Neuron s can switch at x for some W ∈ B_{2,∞}(W₀, R) exactly when |w_{s,0}ᵀx| ≤ R‖x‖ (moving w_s
     by at most R changes w_sᵀx by at most R‖x‖). For a unit-norm x and random W₀ the expected count
-    is m·P(|Z| ≤ R) = m·erf(R/√2) ≈ 0.8·C₀√m for small R.
-
-    Returns
-    -------
-    torch.Tensor, shape (n,), integer counts (int64).
+    is m·P(|Z| ≤ R) = m·erf(R/√2) ≈ 0.8·C₀√m for small R. Integer counts (int64), shape (n,).
 
     Examples
     --------
