@@ -23,10 +23,6 @@ __all__ = ["value_bound", "value_bound_sharp", "ValueRange", "sample_value_range
 def value_bound(gamma: float, C0: float, *, norm: float = 1.0) -> float:
     r"""Lemma A's bound ‖x‖·(2√log(2/γ) + C₀) on sup_W |f(x; a, W)| over the lazy ball (the paper's form).
 
-    Parameters
-    ----------
-    gamma, C0, norm : float
-
     Examples
     --------
     >>> import math, lazylib as ll
@@ -43,12 +39,6 @@ def value_bound(gamma: float, C0: float, *, norm: float = 1.0) -> float:
 
 def value_bound_sharp(gamma: float, C0: float, m: int, *, norm: float = 1.0) -> float:
     r"""The book's sharper Lemma A, ‖x‖·(√(2 log(4/γ)) + C₀/2 + C₀√(log(4/γ)/(2m))), for every m ≥ 1.
-
-    Parameters
-    ----------
-    gamma, C0 : float
-    m : int
-    norm : float
 
     Examples
     --------
@@ -87,24 +77,8 @@ def sample_value_range(m: int, C0: float, n_nets: int, *, norm: float = 1.0,
     The range depends on W₀ only through z_s = w_{s,0}ᵀx ~ N(0, ‖x‖²), so each network is drawn as
     (z, a) and the extremes of ``lazylib.value_bounds`` are evaluated in closed form: network k equals
     ``TwoLayerReLU(1, m)`` with weights z[k]/‖x‖ at the input (‖x‖,), and agrees in distribution with
-    networks of any dimension d.
-
-    Parameters
-    ----------
-    m : int
-    C0 : float
-    n_nets : int
-        Number of independent networks, ≥ 1.
-    norm : float
-    generator : torch.Generator, optional
-        CPU generator for the draws.
-    dtype : torch.dtype
-        Floating-point type of the result (the draws are made in float64).
-
-    Returns
-    -------
-    ValueRange
-        ``f0``, ``inf``, ``sup`` (and the property ``sup_abs``), each of shape (n_nets,).
+    networks of any dimension d. ``n_nets`` ≥ 1; the draws are made in float64 with the CPU ``generator``
+    and the result has the floating-point ``dtype``.
 
     Examples
     --------
