@@ -5,7 +5,13 @@ t_s = −(w_sᵀx)/(w_sᵀu). :func:`flip_distance` sorts these breakpoints and 
 so the first sign change is found exactly, in O(m log m) per point and batched over points.
 
 Every attack takes one network or an :class:`lazylib.Ensemble` (:mod:`lazylib.model`), with or without
-the authors' biases (b_s moves the breakpoint to −(w_sᵀx + b_s)/(w_sᵀu), c shifts f; the walk is the same).
+the authors' biases (b_s moves the breakpoint to −(w_sᵀx + b_s)/(w_sᵀu), c shifts f; the walk is the
+same); an ensemble's results gain a leading K axis (the attack on every member at once).
+
+Conventions: ``x`` holds inputs (n, d) (an ensemble also takes (K, n, d)) and the attacked points x'
+have that shape; ``y`` labels (n,) (or (K, n)) in {−1, +1}; ``eps`` is the budget ε ≥ 0, with
+‖x' − x‖ ≤ ε; ``clip`` an optional box (low, high) the inputs live in (for images, (0, 1)): x must lie
+in it and x' is clipped to it.
 
 Book: chapter 3 (the single-step attack, label ``prop-ray-piecewise-linear``) and chapter 10.
 """
@@ -32,13 +38,9 @@ def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tenso
 
     Parameters
     ----------
-    x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
     eta : float or torch.Tensor of shape (n,)
-        One for all points or one per point; the theorem uses η = −sign f(x) · C₂/‖∇f(x)‖², so ‖δ‖ = C₂/‖∇f‖.
-
-    Returns
-    -------
-    torch.Tensor, shape (n, d) ((K, n, d) for an ensemble)
+        One for all points or one per point; the theorem uses η = −sign f(x) · C₂/‖∇f(x)‖², so
+        ‖δ‖ = C₂/‖∇f‖.
 
     Examples
     --------
@@ -54,7 +56,8 @@ def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tenso
     x = _checks.inputs("x", x, model)
     if isinstance(eta, torch.Tensor) and eta.ndim == 1:
         if eta.device != x.device:  # before the values are read
-            raise ValueError(f"`eta` must be on the device of x ({x.device.type}); got a tensor on {eta.device.type}.")
+            raise ValueError(f"`eta` must be on the device of x ({x.device.type}); "
+                             f"got a tensor on {eta.device.type}.")
         eta_t = _checks.tensor("eta", eta, ndim=1, shape=(x.shape[0],), shape_text=f"({x.shape[0]},)")
         step = eta_t.to(x.dtype)[:, None]  # (n, 1), shared by the members of an ensemble
     else:
@@ -106,7 +109,7 @@ def _walk(z: torch.Tensor, c: torch.Tensor, s0: torch.Tensor, f0: torch.Tensor, 
 
 def _flip(W: torch.Tensor, coef: torch.Tensor, x: torch.Tensor, direction: torch.Tensor | None,
           b: torch.Tensor | None = None, c: torch.Tensor | None = None) -> torch.Tensor:
-    """The flip distances of :func:`flip_distance` (no validation): x (n, d) or (K, n, d) → (n,) or (K, n)."""
+    """:func:`flip_distance` without validation: x (n, d) or (K, n, d) → (n,) or (K, n)."""
     z = _pre(x, W, b)
     f0 = _readout(torch.relu(z), coef, 1.0, c)
     sgn0 = torch.sign(f0)
@@ -128,23 +131,19 @@ def _flip(W: torch.Tensor, coef: torch.Tensor, x: torch.Tensor, direction: torch
     return torch.where(f0 == 0, torch.zeros_like(t), t)
 
 
-def flip_distance(model: TwoLayerReLU, x: torch.Tensor, direction: torch.Tensor | None = None) -> torch.Tensor:
+def flip_distance(model: TwoLayerReLU, x: torch.Tensor,
+                  direction: torch.Tensor | None = None) -> torch.Tensor:
     r"""Exact distance along a ray to the first sign change of f.
 
     With the default direction u = −sign f(x) · ∇f(x)/‖∇f(x)‖ (the paper's single-step attack), returns
     the smallest t ≥ 0 with sign f(x + t·u) ≠ sign f(x); ``inf`` where the ray never flips, 0 where
-    f(x) = 0. Exact up to floating point (the walk of the module docstring, no line search).
+    f(x) = 0. Exact up to floating point (the walk of the module docstring, no line search). Shape (n,).
 
     Parameters
     ----------
-    x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
     direction : torch.Tensor, shape of x, optional
         Walk along these directions instead (normalised here; t is a Euclidean distance). Rows that
         are zero give ``inf``.
-
-    Returns
-    -------
-    torch.Tensor, shape (n,) ((K, n) for an ensemble)
 
     Examples
     --------
@@ -225,20 +224,6 @@ def fgm_l2(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, eps: float, *,
            clip: tuple[float, float] | None = None) -> torch.Tensor:
     """Fast gradient method in ℓ2: x − ε · y ∇f/‖∇f‖, then clipped to ``clip`` when given.
 
-    Parameters
-    ----------
-    x : torch.Tensor, shape (n, d) (or (K, n, d) for an ensemble)
-    y : torch.Tensor, shape (n,) (or (K, n))
-        Labels in {−1, +1}.
-    eps : float
-        Budget ε ≥ 0; the result satisfies ‖x' − x‖ ≤ ε.
-    clip : (float, float), optional
-        Box the inputs live in (for images, (0, 1)); x must lie in it.
-
-    Returns
-    -------
-    torch.Tensor, shape (n, d) ((K, n, d) for an ensemble)
-
     Examples
     --------
     >>> import torch, lazylib as ll
@@ -265,25 +250,16 @@ def pgd_l2(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, eps: float, *,
 
     Each step moves along the normalised direction −y∇f/‖∇f‖ by ``step_size``, projects back onto
     the ε-ball and clips to ``clip``; the iterate with the smallest margin is returned (so more steps
-    never give a weaker attack).
+    never give a weaker attack). Clipping after the ball projection keeps the point inside the ball.
 
     Parameters
     ----------
-    x, y, eps
-        As for :func:`fgm_l2`.
     steps : int
         Number of steps, ≥ 1 (the authors use 100).
     step_size : float, optional
         Default 2.5·ε/steps, the authors' choice.
-    clip : (float, float), optional
-        Input box; clipping after the ball projection keeps the point inside the ball.
     generator : torch.Generator, optional
         Start from a uniform random point of the ball; without it the attack starts at x (deterministic).
-
-    Returns
-    -------
-    torch.Tensor, shape (n, d) ((K, n, d) for an ensemble: the attack on every member at once)
-        Points in the ε-ball around x (and inside ``clip``).
 
     Examples
     --------
@@ -305,4 +281,5 @@ def pgd_l2(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, eps: float, *,
     _checks.generator("generator", generator)
     box = _clip_range(clip, x)
     with torch.no_grad():
-        return _pgd(model.W, model.a, model.output_scale, x, y, eps, steps, alpha, box, generator, model.b, model.c)
+        return _pgd(model.W, model.a, model.output_scale, x, y, eps, steps, alpha, box, generator,
+                    model.b, model.c)
