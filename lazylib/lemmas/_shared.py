@@ -16,7 +16,8 @@ def input_pair(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -> tuple[t
     x = _checks.model_inputs(model, x)
     u = _checks.inputs("u", u, model)
     if u.shape[0] != x.shape[0]:
-        raise ValueError(f"`u` must have shape ({x.shape[0]}, {model.d}), one row per row of x; got {tuple(u.shape)}.")
+        raise ValueError(f"`u` must have shape ({x.shape[0]}, {model.d}), one row per row of x; "
+                         f"got {tuple(u.shape)}.")
     return x, u
 
 

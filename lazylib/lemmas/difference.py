@@ -28,14 +28,7 @@ __all__ = ["gradient_difference", "activation_changes", "switch_angle", "Differe
 def gradient_difference(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """‖∇ₓf(x + u) − ∇ₓf(x)‖ per row, computed from the neurons of S(u) alone.
 
-    Parameters
-    ----------
-    x, u : torch.Tensor, shape (n, d)
-
-    Returns
-    -------
-    torch.Tensor, shape (n,)
-        Equal to ``(input_gradient(model, x + u) - input_gradient(model, x)).norm(dim=1)``.
+    Equal to ``(input_gradient(model, x + u) - input_gradient(model, x)).norm(dim=1)``.
 
     Examples
     --------
@@ -76,7 +69,8 @@ def _check_pair(x: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.T
     """x and u of the same shape, dtype and device, with x ≠ 0 and x + u ≠ 0 in every row."""
     x = _checks.tensor("x", x, ndim=2, shape_text="(n, d)")
     if isinstance(u, torch.Tensor) and u.device != x.device:  # before any value of u is read
-        raise ValueError(f"`u` must be on the device of x ({x.device.type}); got a tensor on {u.device.type}.")
+        raise ValueError(f"`u` must be on the device of x ({x.device.type}); "
+                         f"got a tensor on {u.device.type}.")
     u = _checks.tensor("u", u, ndim=2, shape_text="(n, d)")
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"`x` must have shape (n, d) with n, d ≥ 1; got {tuple(x.shape)}.")
@@ -95,16 +89,7 @@ def switch_angle(x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """The angle θ ∈ [0, π] between x and x + u, per row (accurate also for tiny angles).
 
     For ‖x‖ = 1 and ‖u‖ = r < 1, θ ≤ arcsin(r), with equality when x + u is tangent to the sphere of
-    radius r around x.
-
-    Parameters
-    ----------
-    x, u : torch.Tensor, shape (n, d)
-        Non-zero base points and displacements with x + u ≠ 0.
-
-    Returns
-    -------
-    torch.Tensor, shape (n,)
+    radius r around x. The base points x must be non-zero, and so must x + u.
 
     Examples
     --------
@@ -131,15 +116,7 @@ class DifferenceMoments(NamedTuple):
 def gradient_difference_moments(x: torch.Tensor, u: torch.Tensor, m: int) -> DifferenceMoments:
     """Exact expected switch count and squared gradient difference of a random network of width m.
 
-    Parameters
-    ----------
-    x, u : torch.Tensor, shape (n, d)
-        As for :func:`switch_angle`, which gives θ.
-    m : int
-
-    Returns
-    -------
-    DifferenceMoments
+    θ is :func:`switch_angle` of x and u, which must be as there.
 
     Examples
     --------
@@ -160,14 +137,7 @@ def gradient_difference_moments(x: torch.Tensor, u: torch.Tensor, m: int) -> Dif
 def lazy_difference_gap(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """‖Δ_W(u) − Δ_{W₀}(u)‖ per row, Δ_W(u) = ∇f(x + u; W) − ∇f(x; W), W the model's current weights.
 
-    Parameters
-    ----------
-    x, u : torch.Tensor, shape (n, d)
-
-    Returns
-    -------
-    torch.Tensor, shape (n,)
-        Zero when W = W₀.
+    Zero when W = W₀.
 
     Examples
     --------
@@ -186,20 +156,12 @@ def lazy_difference_gap(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -
         return torch.linalg.vector_norm(gap, dim=1)
 
 
-def lazy_difference_bound(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor, radius: float) -> torch.Tensor:
+def lazy_difference_bound(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor,
+                          radius: float) -> torch.Tensor:
     """The deterministic bound of Proposition ``prop-difference-lazy`` on :func:`lazy_difference_gap`.
 
-    Parameters
-    ----------
-    model : TwoLayerReLU
-        Its W must lie in the ball: ‖W − W₀‖_{2,∞} ≤ radius.
-    x, u : torch.Tensor, shape (n, d)
-    radius : float
-        R ≥ 0, e.g. ``ll.lazy_radius(m, C0)``.
-
-    Returns
-    -------
-    torch.Tensor, shape (n,)
+    ``radius`` is R ≥ 0, e.g. ``ll.lazy_radius(m, C0)``, and the model's W must lie in the ball:
+    ‖W − W₀‖_{2,∞} ≤ R.
 
     Raises
     ------
