@@ -12,6 +12,11 @@ K_∞(x, x') = x^\top x' (π − θ)/(2π), θ the angle between x and x'. The m
 the linearised model interpolate targets t are W₀ + Σᵢ cᵢ φ(xᵢ), c = H⁻¹(t − f(X; W₀)) with H the Gram
 matrix of K_m; each row moves by at most α‖c‖₁ maxᵢ‖xᵢ‖, which bounds the lazy constant C₀ of a fit.
 
+Conventions: ``model`` is a network without biases; ``x``, ``x1`` and ``x2`` are batches of inputs
+(n, d) (n1 and n2 rows) with the model's dtype and device (for :func:`limit_kernel`, which takes no
+model, any floating dtype and device that x1 and x2 share). A kernel function returns the (n1, n2)
+matrix of K(x1ᵢ, x2ⱼ); ``x2`` defaults to ``x1``, which gives the Gram matrix H.
+
 Book: chapter 4, section "The linearised model and its tangent kernel" (labels ``def-tangent-kernel``,
 ``prop-kernel-limit``, ``thm-lazy-interpolation``, ``prop-linear-gd-limit``).
 """
@@ -30,25 +35,17 @@ from .model import TwoLayerReLU
 __all__ = ["tangent_kernel", "limit_kernel", "min_norm_interpolant", "linearized_flip_distance"]
 
 
-def _gram(W0: torch.Tensor, scale: float, x1: torch.Tensor, x2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _gram(W0: torch.Tensor, scale: float, x1: torch.Tensor,
+          x2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """α² (x1 x2ᵀ) ⊙ (A1 A2ᵀ), A the activation patterns under W0, and A1 (in x1's dtype)."""
     a1 = (x1 @ W0.T > 0).to(x1.dtype)
     a2 = (x2 @ W0.T > 0).to(x2.dtype)
     return scale**2 * (x1 @ x2.T) * (a1 @ a2.T), a1
 
 
-def tangent_kernel(model: TwoLayerReLU, x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
+def tangent_kernel(model: TwoLayerReLU, x1: torch.Tensor,
+                   x2: torch.Tensor | None = None) -> torch.Tensor:
     r"""The tangent kernel K_m(x, x') of the network at its initialisation W₀ (module docstring).
-
-    Parameters
-    ----------
-    x1 : torch.Tensor, shape (n1, d)
-    x2 : torch.Tensor, shape (n2, d), optional
-        Defaults to ``x1`` (the Gram matrix H).
-
-    Returns
-    -------
-    torch.Tensor, shape (n1, n2)
 
     Examples
     --------
@@ -74,16 +71,6 @@ def limit_kernel(x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tens
     The limit of :func:`tangent_kernel` for α = 1/√m as m → ∞ (the share of neurons active at both x and x'
     tends to (π − θ)/(2π)). A zero row gives a zero kernel row.
 
-    Parameters
-    ----------
-    x1 : torch.Tensor, shape (n1, d)
-    x2 : torch.Tensor, shape (n2, d), optional
-        Defaults to ``x1``.
-
-    Returns
-    -------
-    torch.Tensor, shape (n1, n2)
-
     Examples
     --------
     >>> import torch, lazylib as ll
@@ -101,7 +88,8 @@ def limit_kernel(x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tens
                          f"like `x1`; got shape {tuple(x2.shape)}, {x2.dtype}, {x2.device}.")
     inner = x1 @ x2.T
     norms = x1.norm(dim=1)[:, None] * x2.norm(dim=1)[None, :]
-    cos = torch.where(norms > 0, inner / torch.where(norms > 0, norms, torch.ones_like(norms)), torch.zeros_like(inner))
+    cos = torch.where(norms > 0, inner / torch.where(norms > 0, norms, torch.ones_like(norms)),
+                      torch.zeros_like(inner))
     theta = torch.arccos(cos.clamp(-1.0, 1.0))
     return inner * (math.pi - theta) / (2 * math.pi)
 
@@ -112,18 +100,9 @@ def min_norm_interpolant(model: TwoLayerReLU, x: torch.Tensor,
 
     Solves H c = t − f(X; W₀) (H the Gram matrix of ``x``, as in the module docstring) and returns a copy
     of the network with W = W₀ + Σᵢ cᵢ ∇_W f(xᵢ; W₀), so f_lin(xᵢ; W) = tᵢ, and c. The solve runs in
-    float64 (H is often badly conditioned); the copy keeps the model's dtype, device, W₀ and a.
-
-    Parameters
-    ----------
-    x : torch.Tensor, shape (n, d)
-        Inputs with an invertible Gram matrix (no repeated inputs, n ≤ the rank the patterns allow).
-    targets : torch.Tensor, shape (n,)
-
-    Returns
-    -------
-    (TwoLayerReLU, torch.Tensor of shape (n,))
-        The interpolating network and the coefficients c (float64).
+    float64 (H is often badly conditioned); the copy keeps the model's dtype, device, W₀ and a. Returns
+    (the interpolating network, the coefficients c (n,) in float64), for ``targets`` (n,) and inputs
+    ``x`` with an invertible Gram matrix (no repeated inputs, n ≤ the rank the patterns allow).
 
     Raises
     ------
@@ -142,7 +121,8 @@ def min_norm_interpolant(model: TwoLayerReLU, x: torch.Tensor,
     Book: ``thm-lazy-interpolation`` (chapter 4).
     """
     x = _checks.model_inputs(model, x)
-    targets = _checks.tensor("targets", targets, ndim=1, shape=(x.shape[0],), shape_text=f"({x.shape[0]},)")
+    n = x.shape[0]
+    targets = _checks.tensor("targets", targets, ndim=1, shape=(n,), shape_text=f"({n},)")
     with torch.no_grad():
         x64, W0, a = x.double(), model.W0.double(), model.a.double()
         gram, active = _gram(W0, model.output_scale, x64, x64)
@@ -165,17 +145,9 @@ def linearized_flip_distance(model: TwoLayerReLU, x: torch.Tensor,
     Along x + t·u the jumps sit at t_s = −(w_{s,0}ᵀx)/(w_{s,0}ᵀu); the pieces and jumps are walked in order
     and the first t ≥ 0 where the sign differs from sign f_lin(x) is returned (``inf`` if none, 0 where
     f_lin(x) = 0). At W = W₀ it equals :func:`lazylib.flip_distance`. The default direction is
-    u = −sign f_lin(x) · g/‖g‖, g = α Σ_s a_s 𝟙[w_{s,0}ᵀx > 0] w_s the gradient of f_lin in x.
-
-    Parameters
-    ----------
-    x : torch.Tensor, shape (n, d)
-    direction : torch.Tensor, shape (n, d), optional
-        Normalised here; zero rows give ``inf``.
-
-    Returns
-    -------
-    torch.Tensor, shape (n,)
+    u = −sign f_lin(x) · g/‖g‖, g = α Σ_s a_s 𝟙[w_{s,0}ᵀx > 0] w_s the gradient of f_lin in x; a given
+    ``direction`` (n, d) is normalised here, and its zero rows give ``inf``. Returns one distance per
+    input, shape (n,).
 
     Examples
     --------
@@ -199,9 +171,11 @@ def linearized_flip_distance(model: TwoLayerReLU, x: torch.Tensor,
         else:
             u = _checks.inputs("direction", direction, model)
             if u.shape[0] != x.shape[0]:
-                raise ValueError(f"`direction` must have shape {tuple(x.shape)}, one row per input; got {tuple(u.shape)}.")
+                raise ValueError(f"`direction` must have shape {tuple(x.shape)}, one row per input; "
+                                 f"got {tuple(u.shape)}.")
         unorm = u.norm(dim=1, keepdim=True)
-        u = torch.where(unorm > 0, u / torch.where(unorm > 0, unorm, torch.ones_like(unorm)), torch.zeros_like(u))
+        u = torch.where(unorm > 0, u / torch.where(unorm > 0, unorm, torch.ones_like(unorm)),
+                        torch.zeros_like(u))
         c0, c = u @ W0.T, u @ W.T
         # Right-limits at t = 0: a neuron exactly at its kink counts as on if it is switching on.
         on = on0 | ((z0 == 0) & (c0 > 0))
@@ -209,19 +183,22 @@ def linearized_flip_distance(model: TwoLayerReLU, x: torch.Tensor,
         start_slope = (on.to(x.dtype) * c) @ coef
         # Neuron s switches at its W₀ breakpoint (on if c0 > 0, off if c0 < 0), with its current weights.
         k = torch.sign(c0) * coef
-        tau, last, prev, slope_before, slope_after, before, jump = _walk(z0, c0, start_slope, start_value, k * c, (k, z, c))
+        tau, last, prev, slope_before, slope_after, before, jump = _walk(z0, c0, start_slope, start_value,
+                                                                         k * c, (k, z, c))
         after = before + jump
         piece_start = torch.cat([start_value[:, None], after[:, :-1]], dim=1)
         s = sgn0[:, None]
         inf = torch.full_like(tau, float("inf"))
         # A zero crossing inside a piece, then a jump across zero at its end.
         crossing = (s * piece_start > 0) & (s * before <= 0)
-        t_piece = torch.where(crossing, prev + (piece_start / slope_before.where(crossing, torch.ones_like(tau))).abs(), inf)
+        safe_slope = slope_before.where(crossing, torch.ones_like(tau))
+        t_piece = torch.where(crossing, prev + (piece_start / safe_slope).abs(), inf)
         t_jump = torch.where((s * before > 0) & (s * after <= 0), tau, inf)
         # The last piece runs to infinity.
         end_value, end_slope = after[:, -1], slope_after[:, -1]
         tail = (sgn0 * end_value > 0) & (sgn0 * end_slope < 0)
-        t_tail = torch.where(tail, last[:, 0] + (end_value / end_slope.where(tail, torch.ones_like(end_slope))).abs(), torch.full_like(f0, float("inf")))
+        safe_end = end_slope.where(tail, torch.ones_like(end_slope))
+        t_tail = torch.where(tail, last[:, 0] + (end_value / safe_end).abs(), torch.full_like(f0, math.inf))
         t = torch.minimum(torch.minimum(t_piece.amin(dim=1), t_jump.amin(dim=1)), t_tail)
         t = torch.where(sgn0 * start_value <= 0, torch.zeros_like(t), t)  # already flipped just after 0
         t = torch.where(unorm[:, 0] > 0, t, torch.full_like(t, float("inf")))
