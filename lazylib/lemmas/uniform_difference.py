@@ -3,8 +3,12 @@
 The spectral norm of the switching rows and the union-bound factor of Lemma ``lem-difference-uniform``
 (counting the activation patterns a move of x can produce), the naive bound that ignores which patterns
 are reachable, an adversarial search of the ball for the largest difference, and the widths for which
-the uniform bound closes the argument. The difference for one displacement, and the conventions for
-``model``, x and u, are in :mod:`lazylib.lemmas.difference`.
+the uniform bound closes the argument. The difference for one displacement is in
+:mod:`lazylib.lemmas.difference`.
+
+Conventions, as there: ``model`` is a TwoLayerReLU, x and u are tensors of shape (n, d) and every result
+has one entry per row. Also: ``radius`` is the radius r ≥ 0 of the ball of displacements u; m and d are
+a width and an input dimension, ≥ 1; γ ∈ (0, 1) is a failure probability.
 """
 
 from __future__ import annotations
@@ -26,12 +30,8 @@ __all__ = ["switched_operator_norm", "log_pattern_count", "uniform_difference_fa
 def switched_operator_norm(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """‖W_{S(u)}‖_op/√m, the spectral norm of the rows of W that switch between x and x + u, per row.
 
-    The scale of the uniform bound K·‖W_{S(u)}‖_op/√m of Lemma ``lem-difference-uniform``.
-
-    Returns
-    -------
-    torch.Tensor, shape (n,)
-        Zero where no neuron switches.
+    The scale of the uniform bound K·‖W_{S(u)}‖_op/√m of Lemma ``lem-difference-uniform``; zero where no
+    neuron switches.
 
     Examples
     --------
@@ -52,15 +52,6 @@ def switched_operator_norm(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor
 def log_pattern_count(m: int, d: int) -> float:
     """log Π(m, d), Π = Σ_{i=0}^{d+1} C(m, i) (2^m when d + 1 ≥ m): how many activation patterns moving x can
     produce (Sauer–Shelah).
-
-    Parameters
-    ----------
-    m, d : int
-        Width and input dimension, ≥ 1.
-
-    Returns
-    -------
-    float
 
     Examples
     --------
@@ -83,17 +74,6 @@ def uniform_difference_factor(m: int, d: int, gamma: float) -> float:
 
     Π(m, d) is the pattern count of :func:`log_pattern_count`, 5^d the size of a 1/2-net of the sphere.
 
-    Parameters
-    ----------
-    m, d : int
-        Width and input dimension, ≥ 1.
-    gamma : float
-        Failure probability, in (0, 1).
-
-    Returns
-    -------
-    float
-
     Examples
     --------
     >>> import lazylib as ll
@@ -113,16 +93,6 @@ def naive_difference_bound(model: TwoLayerReLU, x: torch.Tensor, radius: float) 
     T = {s : |w_sᵀx| ≤ r‖w_s‖} (all those some ‖u‖ ≤ r can switch) switch, with every sign.
 
     It grows like √m for r of order 1/√d: the reason the uniform bound needs a counting argument.
-
-    Parameters
-    ----------
-    x : torch.Tensor, shape (n, d)
-    radius : float
-        r ≥ 0.
-
-    Returns
-    -------
-    torch.Tensor, shape (n,)
 
     Examples
     --------
@@ -154,10 +124,9 @@ def gradient_difference_search(model: TwoLayerReLU, x: torch.Tensor, radius: flo
 
     Parameters
     ----------
-    x : torch.Tensor, shape (n, d)
     radius : float or torch.Tensor of shape (n,)
-        r ≥ 0, one for all inputs or one per input (each row is then searched exactly as with its own
-        radius alone).
+        One for all inputs or one per input (each row is then searched exactly as with its own radius
+        alone).
     restarts : int
         Starting points per input, ≥ 2 (the two attack directions come first).
     steps : int
@@ -263,20 +232,7 @@ def difference_window(d: int, c: float, gamma: float) -> DifferenceWindow:
 
     The range of m where K(m, d, γ)·(√(2θ/π) + √(d/m)) < ½√(d/2) (half the typical gradient norm), with
     K of Lemma ``lem-difference-uniform`` (Π(m, d) ≤ (em/(d+1))^{d+1}), the description √(2θ/π) + √(d/m)
-    of ‖W_{0,S(u)}‖_op/√m that chapter 8 measures, and θ = arcsin(c/√d).
-
-    Parameters
-    ----------
-    d : int
-        Input dimension, ≥ 1.
-    c : float
-        Radius constant, r = c/√d, > 0.
-    gamma : float
-        Failure probability in (0, 1).
-
-    Returns
-    -------
-    DifferenceWindow
+    of ‖W_{0,S(u)}‖_op/√m that chapter 8 measures, and θ = arcsin(c/√d) for the radius r = c/√d, c > 0.
 
     Examples
     --------
