@@ -3,6 +3,9 @@
 A prediction counts as correct when y·f(x) > 0, so a point exactly on the boundary is an error,
 as in the paper's 1[y f(x) ≤ 0]. For an :class:`lazylib.Ensemble` the accuracies of all members come
 back at once, as a float64 CPU tensor with a leading K axis.
+
+Conventions of the accuracies: ``x`` holds inputs (n, d) and ``y`` labels (n,) in {−1, +1}; ``eps`` is one
+budget ε ≥ 0, giving a float, or a 1-D sequence of budgets, giving a float64 CPU tensor (len(eps),).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ __all__ = ["accuracy", "robust_accuracy", "power_law_fit", "PowerLawFit"]
 
 
 def accuracy(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> float | torch.Tensor:
-    """Fraction of points with y·f(x) > 0 (for an ensemble, a float64 CPU tensor (K,): one per member).
+    """Fraction of points with y·f(x) > 0.
 
     Examples
     --------
@@ -38,38 +41,21 @@ def accuracy(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> float | t
     return float(acc) if model.K is None else acc.cpu()
 
 
-def robust_accuracy(
-    model: TwoLayerReLU,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    eps: float | Sequence[float] | torch.Tensor,
-    *,
-    attack: str = "gradient",
-    steps: int = 100,
-    step_size: float | None = None,
-    clip: tuple[float, float] | None = None,
-    generator: torch.Generator | None = None,
-) -> float | torch.Tensor:
+def robust_accuracy(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor,
+                    eps: float | Sequence[float] | torch.Tensor, *, attack: str = "gradient",
+                    steps: int = 100, step_size: float | None = None, clip: tuple[float, float] | None = None,
+                    generator: torch.Generator | None = None) -> float | torch.Tensor:
     """Accuracy under an ℓ2 attack of budget ε, for one ε or many at once.
+
+    Never above :func:`accuracy`; equal to it at ε = 0.
 
     Parameters
     ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
-    y : torch.Tensor, shape (n,)
-        Labels in {−1, +1}.
-    eps : float or 1-D sequence of floats
-        Budgets ε ≥ 0.
     attack : {"gradient", "pgd"}
         ``"gradient"``: the single-step attack along −y∇f/‖∇f‖, with the step length chosen anywhere in
         [0, ε]. A point survives when it is correctly classified and its exact :func:`flip_distance`
         exceeds ε, so one call serves every ε (no re-attacking). ``"pgd"``: :func:`pgd_l2` run for each
         ε with ``steps``, ``step_size``, ``clip`` and ``generator``.
-
-    Returns
-    -------
-    float, or torch.Tensor of shape (len(eps),) (float64, CPU) when ``eps`` is a sequence.
-        Never above :func:`accuracy`; equal to it at ε = 0. An ensemble adds a leading K axis.
 
     Examples
     --------
@@ -130,14 +116,8 @@ class PowerLawFit(NamedTuple):
 def power_law_fit(x: Sequence[float] | torch.Tensor, y: Sequence[float] | torch.Tensor) -> PowerLawFit:
     """Least-squares fit of log y = slope · log x + intercept, with the slope's standard error.
 
-    Parameters
-    ----------
-    x, y : 1-D sequences of positive numbers, at least three points.
-
-    Returns
-    -------
-    PowerLawFit
-        ``slope_stderr`` is the usual OLS standard error (residual variance / Σ(log x − mean)²)^{1/2}.
+    x and y are 1-D sequences of positive numbers, at least three points. ``slope_stderr`` is the usual
+    OLS standard error (residual variance / Σ(log x − mean)²)^{1/2}.
 
     Examples
     --------
@@ -146,18 +126,20 @@ def power_law_fit(x: Sequence[float] | torch.Tensor, y: Sequence[float] | torch.
     >>> round(fit.slope, 6), round(fit.slope_stderr, 6)
     (0.5, 0.0)
     """
+    need = "must be a 1-D sequence of at least 3 positive numbers; got"
     converted = []
     for name, v in (("x", x), ("y", y)):
         try:
-            converted.append(torch.as_tensor(v, dtype=torch.float64).detach().cpu() if not isinstance(v, torch.Tensor) else v.detach().to("cpu", torch.float64))
+            converted.append(v.detach().to("cpu", torch.float64) if isinstance(v, torch.Tensor)
+                             else torch.as_tensor(v, dtype=torch.float64).detach().cpu())
         except (TypeError, ValueError, RuntimeError):
-            raise TypeError(f"`{name}` must be a 1-D sequence of at least 3 positive numbers; got {type(v).__name__}.") from None
+            raise TypeError(f"`{name}` {need} {type(v).__name__}.") from None
     xs, ys = converted
     for name, v in (("x", xs), ("y", ys)):
         if v.ndim != 1 or v.numel() < 3:
-            raise ValueError(f"`{name}` must be a 1-D sequence of at least 3 positive numbers; got shape {tuple(v.shape)}.")
+            raise ValueError(f"`{name}` {need} shape {tuple(v.shape)}.")
         if not bool(torch.isfinite(v).all()) or not bool((v > 0).all()):
-            raise ValueError(f"`{name}` must be a 1-D sequence of at least 3 positive numbers; got non-positive or non-finite values.")
+            raise ValueError(f"`{name}` {need} non-positive or non-finite values.")
     if xs.shape != ys.shape:
         raise ValueError(f"`y` must have the shape of x, {tuple(xs.shape)}; got {tuple(ys.shape)}.")
     lx, ly = xs.log(), ys.log()
