@@ -3,7 +3,11 @@
 The window C_low·d^k ≤ m ≤ C₄·exp(d^{0.24}) of Theorem ``thm-main`` (chapter 5); the theorem's step of
 length C₂/‖∇f(x)‖ against the sign of f, whether it flips the sign, the smallest C₂ that does, and the
 largest change of slope along the attack ray that the combination of the three lemmas controls
-(Proposition ``prop-ray-flip``, chapter 9). ``model`` is a TwoLayerReLU throughout.
+(Proposition ``prop-ray-flip``, chapter 9).
+
+Conventions: ``model`` is a TwoLayerReLU and x a batch of its inputs (n, d); what is computed per point
+has shape (n,). ``C2`` is the step constant C₂ ≥ 0: one number, or for :func:`step_flips` and
+:func:`flip_fraction` also a 1-D sequence of k values, for which the result gains a leading k axis.
 """
 
 from __future__ import annotations
@@ -26,17 +30,8 @@ _WINDOW_EXPONENT = 0.24  # the exponent of the theorem's upper width limit m ≤
 def width_upper_limit(d: int, C4: float = 1.0) -> float:
     """The upper end C₄·exp(d^{0.24}) of the theorem's width window (the exponent of the paper's summary).
 
-    Parameters
-    ----------
-    d : int
-        Input dimension, ≥ 1.
-    C4 : float
-        C₄ > 0 (not given by the summary).
-
-    Returns
-    -------
-    float
-        ``inf`` when the value overflows a float (d^{0.24} > 709, i.e. d beyond about 7·10¹¹).
+    For an input dimension d ≥ 1 and C₄ > 0 (not given by the summary); ``inf`` when the value overflows
+    a float (d^{0.24} > 709, i.e. d beyond about 7·10¹¹).
 
     Examples
     --------
@@ -58,19 +53,9 @@ def window_threshold(k: float, *, C_low: float = 1.0, C4: float = 1.0) -> float:
     """The dimension d* beyond which the window C_low·d^k ≤ m ≤ C₄·exp(d^{0.24}) is non-empty.
 
     The paper's summary states the lower end only as "polynomially large in d" (its exponent is garbled),
-    so k and C_low describe an *illustrative* lower end chosen by the reader.
-
-    Parameters
-    ----------
-    k : float
-        Exponent of the illustrative lower end, > 0.
-    C_low, C4 : float
-        Constants of the lower and upper ends, > 0.
-
-    Returns
-    -------
-    float
-        d* ≥ 1: for every d ≥ d* the window contains at least one real width.
+    so k and C_low (exponent and constant, both > 0, as is C₄) describe an *illustrative* lower end chosen
+    by the reader.
+    Returns d* ≥ 1: for every d ≥ d* the window contains at least one real width.
 
     Examples
     --------
@@ -106,16 +91,6 @@ def theorem_eta(model: TwoLayerReLU, x: torch.Tensor, C2: float) -> torch.Tensor
 
     ``ll.gradient_step(model, x, eta)`` then moves x by η∇f(x), of length C₂/‖∇f(x)‖, against the sign of f.
 
-    Parameters
-    ----------
-    x : torch.Tensor, shape (n, d)
-    C2 : float
-        C₂ ≥ 0.
-
-    Returns
-    -------
-    torch.Tensor, shape (n,)
-
     Examples
     --------
     >>> import torch, lazylib as ll
@@ -136,18 +111,9 @@ def theorem_eta(model: TwoLayerReLU, x: torch.Tensor, C2: float) -> torch.Tensor
         return torch.where(sq > 0, eta, torch.zeros_like(eta))
 
 
-def step_flips(model: TwoLayerReLU, x: torch.Tensor, C2: float | Sequence[float] | torch.Tensor) -> torch.Tensor:
-    """Whether the theorem's step (:func:`theorem_eta`) flips the sign of f, per point.
-
-    Parameters
-    ----------
-    x : torch.Tensor, shape (n, d)
-    C2 : float or 1-D sequence of floats
-        Values C₂ ≥ 0.
-
-    Returns
-    -------
-    torch.Tensor of bool, shape (n,) for one C₂, (k, n) for k values.
+def step_flips(model: TwoLayerReLU, x: torch.Tensor,
+               C2: float | Sequence[float] | torch.Tensor) -> torch.Tensor:
+    """Whether the theorem's step (:func:`theorem_eta`) flips the sign of f, per point (bool, (n,) or (k, n)).
 
     Examples
     --------
@@ -165,21 +131,22 @@ def step_flips(model: TwoLayerReLU, x: torch.Tensor, C2: float | Sequence[float]
         f0 = model(x)
         g = input_gradient(model, x)
         sq = torch.linalg.vector_norm(g, dim=1) ** 2
-        unit_eta = torch.where(sq > 0, -torch.sign(f0) / sq.clamp_min(torch.finfo(x.dtype).tiny), torch.zeros_like(sq))
+        unit_eta = torch.where(sq > 0, -torch.sign(f0) / sq.clamp_min(torch.finfo(x.dtype).tiny),
+                               torch.zeros_like(sq))
         c2 = values.to(device=x.device, dtype=x.dtype)
         moved = x[None] + (c2[:, None, None] * unit_eta[None, :, None]) * g[None]  # (k, n, d)
         k, n = moved.shape[:2]
-        f1 = (torch.relu(moved.reshape(k * n, -1) @ model.W.detach().T) @ model.a * model.output_scale).reshape(k, n)
+        f1 = (torch.relu(moved.reshape(k * n, -1) @ model.W.detach().T) @ model.a
+              * model.output_scale).reshape(k, n)
         flips = torch.sign(f1) != torch.sign(f0)[None]
     return flips[0] if scalar else flips
 
 
-def flip_fraction(model: TwoLayerReLU, x: torch.Tensor, C2: float | Sequence[float] | torch.Tensor) -> float | torch.Tensor:
+def flip_fraction(model: TwoLayerReLU, x: torch.Tensor,
+                  C2: float | Sequence[float] | torch.Tensor) -> float | torch.Tensor:
     """Fraction of the points whose sign the theorem's step flips, for one C₂ or many.
 
-    Returns
-    -------
-    float, or torch.Tensor of shape (k,) (float64, CPU) for a sequence of k values.
+    A float, or a float64 CPU tensor (k,) for a sequence of k values.
 
     Examples
     --------
@@ -201,10 +168,6 @@ def critical_C2(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
 
     ``inf`` where the ray never flips; a larger C₂ need not flip (the ray may cross back).
 
-    Returns
-    -------
-    torch.Tensor, shape (n,)
-
     Examples
     --------
     >>> import torch, lazylib as ll
@@ -225,18 +188,9 @@ def ray_slope_change(model: TwoLayerReLU, x: torch.Tensor, length: float | torch
     """D(L) = sup_{0 ≤ t < L} |φ'(t) − φ'(0)|, φ(t) = f(x + t·u) along the attack ray u, exactly.
 
     u = −sign f(x)·∇f(x)/‖∇f(x)‖; D is the directional part of the gradient difference that the flip lemma
-    needs, computed by walking the breakpoints of the piecewise linear φ.
-
-    Parameters
-    ----------
-    x : torch.Tensor, shape (n, d)
-    length : float or torch.Tensor of shape (n,)
-        L ≥ 0, one for all points or one per point.
-
-    Returns
-    -------
-    torch.Tensor, shape (n,)
-        D(L) ≤ sup_{‖v‖ ≤ L} ‖∇f(x + v) − ∇f(x)‖; 0 when no neuron switches before L.
+    needs, computed by walking the breakpoints of the piecewise linear φ. ``length`` is L ≥ 0, one for all
+    points or one per point (a tensor (n,)). D(L) ≤ sup_{‖v‖ ≤ L} ‖∇f(x + v) − ∇f(x)‖; 0 when no neuron
+    switches before L.
 
     Examples
     --------
