@@ -7,6 +7,10 @@ bound the robust accuracy from above, certificates from below; the true value li
 For the two-layer network f(x) = α Σ_s a_s relu(w_sᵀx), relu is 1-Lipschitz entrywise, so
 |f(x) − f(x')| ≤ α‖a‖ ‖W(x − x')‖ ≤ α‖a‖ ‖W‖₂ ‖x − x'‖ with ‖W‖₂ the spectral norm.
 
+Conventions: each function takes one network without biases; L is :func:`lipschitz_bound`; ``x`` holds
+inputs (n, d) and ``y`` labels (n,) in {−1, +1}; ``eps`` is one budget ε ≥ 0, giving a float, or a 1-D
+sequence of budgets, giving a float64 CPU tensor (len(eps),).
+
 Book: chapter 2 (label ``prop-margin-bounds``).
 """
 
@@ -29,14 +33,6 @@ def lipschitz_bound(model: TwoLayerReLU) -> float:
     With the paper's α = m^{-1/2} and a ∈ {±1}^m this is the spectral norm ‖W‖₂, about √m + √d for a
     Gaussian W₀, far above the typical gradient norm √(d/2): the certificate is valid but loose.
 
-    Parameters
-    ----------
-    model : TwoLayerReLU
-
-    Returns
-    -------
-    float
-
     Examples
     --------
     >>> import torch, lazylib as ll
@@ -54,21 +50,10 @@ def lipschitz_bound(model: TwoLayerReLU) -> float:
 
 
 def certified_radius(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    r"""A guaranteed lower bound on each point's robustness radius: max(0, y f(x)) / L, L = :func:`lipschitz_bound`.
+    r"""A guaranteed lower bound on each point's robustness radius: max(0, y f(x)) / L.
 
-    No perturbation shorter than this radius can make the margin y f non-positive.
-
-    Parameters
-    ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
-    y : torch.Tensor, shape (n,)
-        Labels in {−1, +1}.
-
-    Returns
-    -------
-    torch.Tensor, shape (n,)
-        0 for misclassified points.
+    No perturbation shorter than this radius can make the margin y f non-positive. Shape (n,), 0 for
+    misclassified points.
 
     Examples
     --------
@@ -84,29 +69,12 @@ def certified_radius(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> t
     return _margin(model, x, y).clamp_min(0.0) / lipschitz_bound(model)
 
 
-def certified_robust_accuracy(
-    model: TwoLayerReLU,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    eps: float | Sequence[float] | torch.Tensor,
-) -> float | torch.Tensor:
-    r"""Fraction of points certified robust at budget ε: y f(x) > L ε, with L = :func:`lipschitz_bound`.
+def certified_robust_accuracy(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor,
+                              eps: float | Sequence[float] | torch.Tensor) -> float | torch.Tensor:
+    r"""Fraction of points certified robust at budget ε: y f(x) > L ε.
 
     A lower bound on the true robust accuracy, for every ε; :func:`lazylib.robust_accuracy` (an attack)
-    gives an upper bound.
-
-    Parameters
-    ----------
-    model : TwoLayerReLU
-    x : torch.Tensor, shape (n, d)
-    y : torch.Tensor, shape (n,)
-    eps : float or 1-D sequence of floats
-        Budgets ε ≥ 0.
-
-    Returns
-    -------
-    float, or float64 CPU tensor of shape (len(eps),)
-        Equal to the clean accuracy at ε = 0.
+    gives an upper bound. Equal to the clean accuracy at ε = 0.
 
     Examples
     --------
