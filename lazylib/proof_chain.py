@@ -5,8 +5,9 @@ Lemma C bounds ‖∇f(x + u; W) − ∇f(x; W)‖ with probability 1 − γ for
 (:func:`lazylib.lemmas.value_bound_sharp`) and Lemma B (:func:`lazylib.lemmas.gradient_norm_bounds`) it
 gives the book's explicit theorem (:func:`theorem_constants`), whose widths :func:`theorem_window` scans.
 
-Every function here is a closed form in (m, d, C₀, r, γ): nothing is random. γ ∈ (0, 1) is a failure
-probability and C₀ ≥ 0 the lazy-regime constant.
+Every function here is a closed form in (m, d, C₀, r, γ): nothing is random. m ≥ 1 is a width and d ≥ 1
+an input dimension (d ≥ 2 for the theorem, whose Lemma B needs it), γ ∈ (0, 1) a failure probability and
+C₀ ≥ 0 the lazy-regime constant.
 
 Book: Lemma ``lem-gradient-difference`` (chapter 8), Theorem ``thm-explicit`` (chapter 9) and the
 proof map.
@@ -35,12 +36,7 @@ def _bernstein_count(mean: float, log_count: float) -> float:
 def subset_operator_norm(k: int, m: int, d: int, gamma: float) -> float:
     """A bound √k + √d + √(2(k log(em/k) + log(1/γ))) on ‖W_{0,N}‖_op for every set N of k of the m rows at
     once, with probability ≥ 1 − γ (Gordon, Gaussian concentration, a union over the sets); 0 for k = 0.
-
-    Parameters
-    ----------
-    k, m, d : int
-        Set size (0 ≤ k ≤ m), width and input dimension.
-    gamma : float
+    The set size k is between 0 and m.
 
     Examples
     --------
@@ -65,7 +61,8 @@ def _op_norm(k: float, m: float, d: int, gamma: float) -> float:
     """:func:`subset_operator_norm` for a float width, unchecked."""
     if k <= 0:
         return 0.0
-    return math.sqrt(k) + math.sqrt(d) + math.sqrt(2.0 * (k * math.log(math.e * m / k) + math.log(1.0 / gamma)))
+    return (math.sqrt(k) + math.sqrt(d)
+            + math.sqrt(2.0 * (k * math.log(math.e * m / k) + math.log(1.0 / gamma))))
 
 
 class LemmaCBound(NamedTuple):
@@ -131,18 +128,7 @@ def lemma_c_bound(m: int, d: int, C0: float, r: float, gamma: float) -> LemmaCBo
     """Lemma C: the bound Γ on ‖∇ₓf(x + u; W) − ∇ₓf(x; W)‖ for every W in the lazy ball and every ‖u‖ ≤ r,
     at ‖x‖ = 1, with probability at least 1 − γ, with the constants of the book's statement.
 
-    Parameters
-    ----------
-    m, d : int
-        Width and input dimension, ≥ 1.
-    C0 : float
-    r : float
-        Radius of the displacements, 0 ≤ r < 1.
-    gamma : float
-
-    Returns
-    -------
-    LemmaCBound
+    The radius of the displacements is 0 ≤ r < 1.
 
     Examples
     --------
@@ -200,22 +186,10 @@ def _chain(m: int, d: int, C0: float, gamma: float) -> TheoremConstants:
 
 
 def theorem_constants(m: int, d: int, C0: float, gamma: float) -> TheoremConstants:
-    """The book's explicit theorem at given sizes: A, B, C₂ = 2A, r = 2A/B, Lemma C's Γ(r), and whether Γ < B/2.
+    """The explicit theorem at given sizes: A, B, C₂ = 2A, r = 2A/B, Lemma C's Γ(r), and whether Γ < B/2.
 
     A is :func:`lazylib.lemmas.value_bound_sharp`, B the lower end of
-    :func:`lazylib.lemmas.gradient_norm_bounds` and Γ :func:`lemma_c_bound`, each at γ/3.
-
-    Parameters
-    ----------
-    m : int
-        Width, ≥ 1.
-    d : int
-        Input dimension, ≥ 2.
-    C0, gamma : float
-
-    Returns
-    -------
-    TheoremConstants
+    :func:`lazylib.lemmas.gradient_norm_bounds` and Γ :func:`lemma_c_bound`, each at γ/3; d ≥ 2.
 
     Examples
     --------
@@ -246,24 +220,13 @@ class TheoremWindow(NamedTuple):
     capped: bool
 
 
-def theorem_window(d: int, C0: float, gamma: float, *, log10_max: float = 300.0, step: float = 0.05) -> TheoremWindow:
+def theorem_window(d: int, C0: float, gamma: float, *, log10_max: float = 300.0,
+                   step: float = 0.05) -> TheoremWindow:
     """Scan the widths m = 10^k (k from log₁₀ d to ``log10_max`` in steps ``step``) for the explicit theorem.
 
-    Returns the smallest and largest width of the scan at which :func:`theorem_constants` holds.
-
-    Parameters
-    ----------
-    d : int
-        Input dimension, ≥ 2.
-    C0, gamma : float
-    log10_max : float
-        Largest log₁₀ m scanned (at most 300, so that m is a float).
-    step : float
-        Grid step in log₁₀ m, > 0.
-
-    Returns
-    -------
-    TheoremWindow
+    Returns the smallest and largest width of the scan at which :func:`theorem_constants` holds. The
+    largest log₁₀ m scanned, ``log10_max``, is at most 300 (so that m is a float), the grid step ``step``
+    > 0, and d ≥ 2.
 
     Examples
     --------
