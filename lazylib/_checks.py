@@ -24,6 +24,11 @@ def _fail(exc: type[Exception], name: str, expected: str, got: Any) -> None:
     raise exc(f"`{name}` {verb} {expected}; got {got}.")
 
 
+def _same_device(name: str, value: torch.Tensor, device: torch.device, owner: str) -> None:
+    if value.device != device:
+        _fail(ValueError, name, f"be on {owner} ({device.type})", f"a tensor on {value.device.type}")
+
+
 def model(name: str, value: Any, *, biases: bool = False) -> None:
     """Require a :class:`lazylib.TwoLayerReLU`, with biases only where ``biases`` allows it (the class is
     looked up in ``sys.modules``: ``lazylib.model`` imports this module)."""
@@ -111,8 +116,7 @@ def inputs(name: str, value: Any, net: Any) -> torch.Tensor:
     x = tensor(name, value, ndim=len(shape), shape=shape, shape_text=text, finite=False)
     if x.shape[-2] == 0:
         _fail(ValueError, name, "a non-empty batch (n ≥ 1)", tuple(x.shape))
-    if x.device != net.W.device:
-        _fail(ValueError, name, f"be on the model's device ({net.W.device.type})", f"a tensor on {x.device.type}")
+    _same_device(name, x, net.W.device, "the model's device")
     if x.dtype != net.W.dtype:
         _fail(TypeError, name, f"have the model's dtype {net.W.dtype}", f"dtype {x.dtype}")
     if not bool(torch.isfinite(x).all()):
@@ -124,8 +128,7 @@ def per_row(name: str, value: Any, x: torch.Tensor) -> torch.Tensor:
     """One number ≥ 0 for every row of ``x``, or a tensor (n,) of one per row; returned as (n,) like x."""
     n = x.shape[0]
     if isinstance(value, torch.Tensor) and value.ndim == 1:
-        if value.device != x.device:  # before any value is read
-            _fail(ValueError, name, f"be on the device of x ({x.device.type})", f"a tensor on {value.device.type}")
+        _same_device(name, value, x.device, "the device of x")  # before any value is read
         values = tensor(name, value, ndim=1, shape=(n,), shape_text=f"({n},)").to(x.dtype)
         if bool((values < 0).any()):
             _fail(ValueError, name, "≥ 0 in every entry", "negative entries")
@@ -146,7 +149,7 @@ def device(name: str, value: Any) -> torch.device | None:
 
 
 def labels(name: str, value: Any, x: torch.Tensor) -> torch.Tensor:
-    """Labels in {−1, +1}, one per row of ``x``, on its device; (K, n), one row per member, when x is (K, n, d)."""
+    """Labels in {−1, +1} on the device of ``x``, one per row; (K, n), one row per member, for x (K, n, d)."""
     if not isinstance(value, torch.Tensor):
         _fail(TypeError, name, "a torch.Tensor of labels in {-1, +1}", type(value).__name__)
     n = x.shape[-2]
@@ -155,8 +158,7 @@ def labels(name: str, value: Any, x: torch.Tensor) -> torch.Tensor:
         _fail(ValueError, name, f"have shape ({x.shape[0]}, {n}), one row per member", tuple(value.shape))
     if not per_member and (value.ndim != 1 or value.shape[0] != n):
         _fail(ValueError, name, f"have shape ({n},), one label per row of x", tuple(value.shape))
-    if value.device != x.device:
-        _fail(ValueError, name, f"be on the device of x ({x.device.type})", f"a tensor on {value.device.type}")
+    _same_device(name, value, x.device, "the device of x")
     if value.dtype.is_complex or value.dtype == torch.bool:
         _fail(TypeError, name, "a real tensor of labels in {-1, +1}", f"dtype {value.dtype}")
     bad = (value != 1) & (value != -1)
@@ -166,7 +168,7 @@ def labels(name: str, value: Any, x: torch.Tensor) -> torch.Tensor:
 
 
 def per_member(name: str, value: Any, K: int | None, *, minimum: float = 0.0) -> torch.Tensor | float:
-    """A number ≥ ``minimum``; for an ensemble (K set) also K of them, one per member (float64 CPU tensor (K,))."""
+    """A number ≥ ``minimum``; for an ensemble (K set) one or K of them, as a float64 CPU tensor (K,)."""
     many = isinstance(value, (list, tuple)) or (isinstance(value, torch.Tensor) and value.ndim == 1)
     if K is None or not many:
         v = number(name, value, minimum=minimum)
@@ -181,7 +183,8 @@ def budgets(name: str, value: Any) -> tuple[torch.Tensor, bool]:
     """One budget or a 1-D sequence of budgets ε ≥ 0; returns (float64 CPU tensor, was_scalar)."""
     if isinstance(value, torch.Tensor):
         if value.ndim > 1:
-            _fail(ValueError, name, "a number or a 1-D sequence of numbers ≥ 0", f"shape {tuple(value.shape)}")
+            _fail(ValueError, name, "a number or a 1-D sequence of numbers ≥ 0",
+                  f"shape {tuple(value.shape)}")
         if value.dtype.is_complex or value.dtype == torch.bool:
             _fail(TypeError, name, "a number or a 1-D sequence of real numbers ≥ 0", f"dtype {value.dtype}")
         scalar, vals = value.ndim == 0, value.detach().reshape(-1).to("cpu", torch.float64).tolist()
