@@ -19,17 +19,18 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser(
         "reproduce",
         help="run one of the paper's experiments and save its results and figure",
-        description="Run one of the paper's experiments; results (JSON, with provenance) and the figure (PNG) "
-                    "go to book/data/ (NAME.json, or NAME-full.json with --full). Experiments: "
+        description="Run one of the paper's experiments; results (JSON, with provenance) and the figure "
+                    "(PNG) go to book/data/ (NAME.json, or NAME-full.json with --full). Experiments: "
                     + "; ".join(f"{k}: {v.title}" for k, v in EXPERIMENTS.items()) + ".",
     )
     rep.add_argument("name", choices=sorted(EXPERIMENTS), help="the experiment")
     rep.add_argument("--full", action="store_true",
-                     help="the paper-scale grid on the full MNIST (downloaded once); default: the reduced grid, "
-                          "minutes on a laptop CPU, on the offline MNIST subset")
+                     help="the paper-scale grid on the full MNIST (downloaded once); default: the reduced "
+                          "grid, minutes on a laptop CPU, on the offline MNIST subset")
     rep.add_argument("--protocol", choices=list(PROTOCOLS), default="book",
-                     help="scaling only: 'authors' trains as the authors' Section 5.1 script (hidden and output biases, "
-                          "raw pixels, the epoch that left the ball kept) and writes NAME-authors.json; default 'book'")
+                     help="scaling only: 'authors' trains as the authors' Section 5.1 script (hidden "
+                          "and output biases, raw pixels, the epoch that left the ball kept) and writes "
+                          "NAME-authors.json; default 'book'")
     rep.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: cuda when available)")
     rep.add_argument("--out", default=None, help="output folder (default: book/data of the checkout)")
     rep.add_argument("--workers", type=int, default=0,
@@ -92,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         executor = ProcessPoolExecutor(args.workers, initializer=_init_worker, initargs=(args.threads or 1,))
     command = "python -m lazylib " + " ".join(sys.argv[1:] if argv is None else argv)
     try:
-        results = reproduce.run(args.name, full=args.full, settings=settings, out_dir=args.out, executor=executor,
-                                progress=False if args.no_progress else None, command=command, protocol=args.protocol)
+        results = reproduce.run(args.name, full=args.full, settings=settings, out_dir=args.out,
+                                executor=executor, progress=False if args.no_progress else None,
+                                command=command, protocol=args.protocol)
     finally:
         if executor is not None:
             executor.shutdown()
