@@ -36,6 +36,7 @@ def _bernstein_count(mean: float, log_count: float) -> float:
 def subset_operator_norm(k: int, m: int, d: int, gamma: float) -> float:
     """A bound √k + √d + √(2(k log(em/k) + log(1/γ))) on ‖W_{0,N}‖_op for every set N of k of the m rows at
     once, with probability ≥ 1 − γ (Gordon, Gaussian concentration, a union over the sets); 0 for k = 0.
+
     The set size k is between 0 and m.
 
     Examples

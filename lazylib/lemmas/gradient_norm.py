@@ -218,9 +218,8 @@ def _cap_response(u: torch.Tensor, b: _Ball):
     beta_free = -a * (R * ux * inv)  # the ball's minimiser −a R u/‖u‖, in the (x̂, e) coordinates
     gam_free = -a * (R * upn * inv)
     free_ok = beta_free >= -zeta
-    rho = (R * R - zeta.clamp(-R, R) ** 2).clamp_min(0.0).sqrt()
     beta = torch.where(free_ok, beta_free, -zeta)  # else: on the circle where the halfspace meets the sphere
-    gam = torch.where(free_ok, gam_free, -a * rho)
+    gam = torch.where(free_ok, gam_free, -a * (R * R - zeta.clamp(-R, R) ** 2).clamp_min(0.0).sqrt())
     return beta, gam, e, ux, upn
 
 
