@@ -7,9 +7,10 @@ bound the robust accuracy from above, certificates from below; the true value li
 For the two-layer network f(x) = α Σ_s a_s relu(w_sᵀx), relu is 1-Lipschitz entrywise, so
 |f(x) − f(x')| ≤ α‖a‖ ‖W(x − x')‖ ≤ α‖a‖ ‖W‖₂ ‖x − x'‖ with ‖W‖₂ the spectral norm.
 
-Conventions: each function takes one network without biases; L is :func:`lipschitz_bound`; ``x`` holds
-inputs (n, d) and ``y`` labels (n,) in {−1, +1}; ``eps`` is one budget ε ≥ 0, giving a float, or a 1-D
-sequence of budgets, giving a float64 CPU tensor (len(eps),).
+Conventions: each function takes one network without biases, or an :class:`lazylib.Ensemble` of them
+(every result then gains a leading K axis, one entry per member: L becomes a float64 CPU tensor (K,));
+L is :func:`lipschitz_bound`; ``x`` holds inputs (n, d) and ``y`` labels (n,) in {−1, +1}; ``eps`` is
+one budget ε ≥ 0, giving a float, or a 1-D sequence of budgets, giving a float64 CPU tensor (len(eps),).
 
 Book: chapter 2 (label ``prop-margin-bounds``).
 """
@@ -27,7 +28,7 @@ from .model import TwoLayerReLU
 __all__ = ["lipschitz_bound", "certified_radius", "certified_robust_accuracy"]
 
 
-def lipschitz_bound(model: TwoLayerReLU) -> float:
+def lipschitz_bound(model: TwoLayerReLU) -> float | torch.Tensor:
     r"""An upper bound on the ℓ2 Lipschitz constant of x ↦ f(x; a, W): α ‖a‖₂ ‖W‖₂.
 
     With the paper's α = m^{-1/2} and a ∈ {±1}^m this is the spectral norm ‖W‖₂, about √m + √d for a
@@ -46,7 +47,8 @@ def lipschitz_bound(model: TwoLayerReLU) -> float:
     _checks.model("model", model)
     with torch.no_grad():
         spectral = torch.linalg.matrix_norm(model.W.to(torch.float64), ord=2)
-        return float(model.output_scale * torch.linalg.vector_norm(model.a.to(torch.float64)) * spectral)
+        L = model.output_scale * torch.linalg.vector_norm(model.a.to(torch.float64), dim=-1) * spectral
+    return float(L) if model.K is None else L.cpu()
 
 
 def certified_radius(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -66,7 +68,8 @@ def certified_radius(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> t
 
     Book: Proposition ``prop-margin-bounds`` (chapter 2).
     """
-    return _margin(model, x, y).clamp_min(0.0) / lipschitz_bound(model)
+    margin, L = _margin(model, x, y), lipschitz_bound(model)
+    return margin.clamp_min(0.0) / (L if model.K is None else L.to(margin.device, margin.dtype)[:, None])
 
 
 def certified_robust_accuracy(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor,
@@ -91,8 +94,11 @@ def certified_robust_accuracy(model: TwoLayerReLU, x: torch.Tensor, y: torch.Ten
     """
     margin = _margin(model, x, y)
     eps_t, scalar = _checks.budgets("eps", eps)
-    result = _fraction_above(margin, lipschitz_bound(model) * eps_t)
-    return float(result[0]) if scalar else result
+    L = lipschitz_bound(model)
+    result = _fraction_above(margin, (L if model.K is None else L[:, None]) * eps_t)
+    if not scalar:
+        return result
+    return float(result[0]) if model.K is None else result[..., 0]
 
 
 def _margin(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -96,13 +96,13 @@ def robust_accuracy(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor,
 
 
 def _fraction_above(values: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:
-    """The share of ``values`` (..., n) strictly above each threshold (t,): float64 CPU, (..., t).
+    """The share of ``values`` (..., n) strictly above each threshold (..., t): float64 CPU, (..., t).
 
     The robust accuracy of every exact certificate: a point counts when its margin or distance exceeds
     the budget (used here, in :mod:`lazylib.linear` and in :mod:`lazylib.lipschitz`).
     """
     values = values.to("cpu", torch.float64)
-    return (values[..., None, :] > thresholds[:, None]).to(torch.float64).mean(dim=-1)
+    return (values[..., None, :] > thresholds[..., None]).to(torch.float64).mean(dim=-1)
 
 
 class PowerLawFit(NamedTuple):

@@ -50,6 +50,25 @@ def test_certified_radius_is_below_the_true_radius_of_a_linear_classifier():
     assert torch.allclose(radius, true / 2, atol=1e-14)  # the bound 2‖w‖ is loose by exactly 2 here
 
 
+def test_ensemble_certificates_are_the_members_certificates():
+    """One network and an ensemble go through the same functions: member k's results are row k."""
+    ens = ll.Ensemble(D, 40, generators=[gen(11), gen(12), gen(13)], dtype=torch.float64)
+    with torch.no_grad():
+        ens.W.add_(0.2 * torch.randn(ens.W.shape, generator=gen(14), dtype=torch.float64))
+    x = unit_rows(60, D, seed=15)
+    y = torch.where(torch.rand(60, generator=gen(16)) < 0.5, -1.0, 1.0).to(torch.float64)
+    eps = [0.0, 0.02, 0.1]
+    L, radius = ll.lipschitz_bound(ens), ll.certified_radius(ens, x, y)
+    curve, at = ll.certified_robust_accuracy(ens, x, y, eps), ll.certified_robust_accuracy(ens, x, y, 0.02)
+    assert L.shape == (3,) and L.dtype == torch.float64 and L.device.type == "cpu"
+    assert radius.shape == (3, 60) and curve.shape == (3, 3) and torch.equal(at, curve[:, 1])
+    for k, member in enumerate(ens.members()):
+        assert float(L[k]) == pytest.approx(ll.lipschitz_bound(member), rel=1e-12)
+        assert torch.allclose(radius[k], ll.certified_radius(member, x, y), rtol=1e-12, atol=0)
+        assert curve[k].tolist() == ll.certified_robust_accuracy(member, x, y, eps).tolist()
+    assert torch.equal(curve[:, 0], ll.accuracy(ens, x, y))
+
+
 def test_certified_accuracy_below_every_attack_and_equal_to_clean_at_zero():
     net = perturb_(make_net(d=D, m=40, seed=7), 0.3)
     x = unit_rows(120, D, seed=8)
