@@ -187,7 +187,7 @@ def _chain(m: int, d: int, C0: float, gamma: float) -> TheoremConstants:
 
 
 def theorem_constants(m: int, d: int, C0: float, gamma: float) -> TheoremConstants:
-    """The explicit theorem at given sizes: A, B, C₂ = 2A, r = 2A/B, Lemma C's Γ(r), and whether Γ < B/2.
+    """The book's explicit theorem at given sizes: A, B, C₂ = 2A, r = 2A/B, Lemma C's Γ(r), whether Γ < B/2.
 
     A is :func:`lazylib.lemmas.value_bound_sharp`, B the lower end of
     :func:`lazylib.lemmas.gradient_norm_bounds` and Γ :func:`lemma_c_bound`, each at γ/3; d ≥ 2.
