@@ -40,8 +40,9 @@ from .attacks import flip_distance
 from .data import sphere
 from .estimation import _betainc_inverse
 from .lazy import lazy_radius, linearization, value_bounds
-from .lemmas import (flip_fraction, gradient_difference, gradient_difference_moments, gradient_difference_search,
-                     gradient_norm_search, sample_value_range, value_bound, value_bound_sharp, window_threshold)
+from .lemmas import (flip_fraction, gradient_difference, gradient_difference_moments,
+                     gradient_difference_search, gradient_norm_search, sample_value_range, value_bound,
+                     value_bound_sharp, window_threshold)
 from .linear import boundary_distance, random_linear_distance_cdf, random_linear_distance_density
 from .metrics import accuracy, power_law_fit
 from .model import TwoLayerReLU, input_gradient
@@ -122,14 +123,12 @@ def _thin(n: int, default: int, keep: int) -> list[int]:
 
 
 def static_views(sizes: Sequence[int], defaults: Sequence[int], max_views: int = DEFAULT_MAX_VIEWS):
-    """The views an explorer precomputes for its static form: a deterministic rule.
+    """The views (at most ``max_views``) an explorer precomputes for its static form: a deterministic rule.
 
     Parameters
     ----------
     sizes, defaults : sequence of int
         Number of options of each control (≥ 1) and index of its default (``0 <= defaults[i] < sizes[i]``).
-    max_views : int
-        At most this many views.
 
     Returns
     -------
@@ -165,10 +164,12 @@ def static_views(sizes: Sequence[int], defaults: Sequence[int], max_views: int =
     sizes, defaults = [int(s) for s in sizes], [int(i) for i in defaults]
     max_views = _check_max_views(max_views)
     if len(sizes) != len(defaults) or not sizes:
-        raise ValueError(f"`sizes` and `defaults` must have the same positive length; got {sizes}, {defaults}.")
+        raise ValueError(f"`sizes` and `defaults` must have the same positive length; "
+                         f"got {sizes}, {defaults}.")
     for n, i in zip(sizes, defaults):
         if n < 1 or not 0 <= i < n:
-            raise ValueError(f"every default index must lie in 0..size-1; got sizes {sizes}, defaults {defaults}.")
+            raise ValueError(f"every default index must lie in 0..size-1; "
+                             f"got sizes {sizes}, defaults {defaults}.")
     start = tuple(defaults)
     if math.prod(sizes) <= max_views:
         kept = [list(range(n)) for n in sizes]
@@ -293,7 +294,8 @@ def _static_html(summary: str, names: list[str], options: list[list[Any]], defau
         src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         lines.append(f'<img data-ll-view="{",".join(map(str, view))}"{hidden} alt="{esc(alt)}" src="{src}" '
                      'style="max-width: 100%; width: 80%">')
-    note = [f"{len(views)} precomputed views, one for each ", "combination of the values offered." if mode == "grid"
+    note = [f"{len(views)} precomputed views, one for each ",
+            "combination of the values offered." if mode == "grid"
             else f"value of one control with the others at their defaults ({default_text}); moving a control "
             "returns the others to their defaults."]
     left_out = [f"{n} {', '.join(_label(o[k]) for k in range(len(o)) if k not in ks)}"
@@ -301,7 +303,8 @@ def _static_html(summary: str, names: list[str], options: list[list[Any]], defau
     if left_out:
         note.append(f" Left out here, offered in a live notebook: {'; '.join(left_out)}.")
     lines += ['<figcaption data-ll-needs-script="1" hidden style="font-size: 0.9em">'
-              f'<span class="ll-explorer-status" aria-live="polite"></span> {esc("".join(note))}</figcaption>',
+              '<span class="ll-explorer-status" aria-live="polite"></span> '
+              f'{esc("".join(note))}</figcaption>',
               "</figure>", f"<script>{_SCRIPT}</script>"]
     return "\n".join(lines)
 
@@ -345,8 +348,6 @@ def explorer(draw: Callable[..., Any], *, max_views: int | None = None,
 
     Parameters
     ----------
-    draw : callable
-        Takes one keyword argument per control and returns a matplotlib figure.
     max_views : int, optional
         Most views precomputed for the static form (see :func:`static_views`). Default: the
         ``max_views`` attribute of ``draw`` (of the function a ``functools.partial`` wraps), else
@@ -440,11 +441,13 @@ def lazy_ball_figure(m: int = 400, C0: float = 10.0, d: int = 100, seed: int = 0
         f_moved, f_lin = net(path), linearization(net, path)
     t = angle[:, 0].numpy()
     with _figure() as (fig, ax):
-        ax.fill_between(t, lo.numpy(), hi.numpy(), color=PALETTE[5], alpha=0.3, label="range over the lazy ball")
+        ax.fill_between(t, lo.numpy(), hi.numpy(), color=PALETTE[5], alpha=0.3,
+                        label="range over the lazy ball")
         ax.plot(t, f0.numpy(), color=PALETTE[6], label=r"$f(x; W_0)$")
         ax.plot(t, f_moved.numpy(), color=PALETTE[1], label="f at a random W on the boundary")
         ax.plot(t, f_lin.numpy(), "--", color=PALETTE[2], label="its linearisation")
-        _finish(ax, xlabel="angle along the path between two unit inputs (radians)", ylabel="network output f(x)",
+        _finish(ax, xlabel="angle along the path between two unit inputs (radians)",
+                ylabel="network output f(x)",
                 title=f"d = {d}, m = {m}, C0 = {C0:g}: radius {R:.3f} per neuron", fontsize=9)
     return fig
 
@@ -480,7 +483,8 @@ def random_linear_figure(d: int = 100, eps: float = 0.05, seed: int = 0) -> Figu
         ax.set_xlim(0.0, upper)
         _finish(ax, xlabel=r"distance to the boundary $|w^\top x|/\|w\|$ (inputs of norm 1)",
                 ylabel="probability density",
-                title=f"d = {d}, ε = {eps:g}: robust accuracy {measured:.3f} (exact {exact:.3f})", fontsize=10)
+                title=f"d = {d}, ε = {eps:g}: robust accuracy {measured:.3f} (exact {exact:.3f})",
+                fontsize=10)
     return fig
 
 
@@ -525,7 +529,8 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0) -> Figure:
         for i in range(5):
             colour = PALETTE[i % len(PALETTE)]
             ax1.plot(tau.numpy(), along[i].numpy(), color=colour)
-            ax1.plot(tau.numpy(), (f0[i].abs() - tau / root_d * gnorm[i]).numpy(), "--", color=colour, linewidth=1.2)
+            ax1.plot(tau.numpy(), (f0[i].abs() - tau / root_d * gnorm[i]).numpy(), "--", color=colour,
+                     linewidth=1.2)
         ax1.axhline(0.0, color="0.3", linewidth=1.0)
         ax1.set_ylim(-1.5, float(f0.abs().max()) * 1.15 + 0.05)
         _finish(ax1, xlabel=r"distance along the ray $\times\sqrt{d}$ (inputs of norm 1)",
@@ -533,19 +538,20 @@ def random_network_figure(d: int = 400, m: int = 1000, seed: int = 0) -> Figure:
         ax1.set_title("f along the gradient ray (dashed: linear)", fontsize=12)
         upper = min(6.0, max(3.5, float(finite.max()))) if finite.numel() else 3.5
         bins = torch.linspace(0.0, upper, 36).numpy()
-        ax2.hist(finite.clamp_max(upper).numpy(), bins=bins, density=True, color=PALETTE[5], edgecolor="white",
-                 label="exact flip distance")
+        ax2.hist(finite.clamp_max(upper).numpy(), bins=bins, density=True, color=PALETTE[5],
+                 edgecolor="white", label="exact flip distance")
         grid = torch.linspace(0.0, upper, 300, dtype=torch.float64)
         ax2.plot(grid.numpy(), (random_linear_distance_density(grid / root_d, d) / root_d).numpy(),
                  color=PALETTE[1], label="random linear classifier (chapter 2)")
-        title = f"median {float(finite.median()):.2f} (linear law {limit_median:.2f})" if finite.numel() else "no flips"
+        title = (f"median {float(finite.median()):.2f} (linear law {limit_median:.2f})" if finite.numel()
+                 else "no flips")
         if never > 0:
             title += f"; {100 * never:.0f}% never flip"
         if zero > 0:
             title += f"; f = 0 at {100 * zero:.0f}%"
         ax2.set_title(title, fontsize=12)
-        _finish(ax2, xlabel=r"flip distance $t^\star\sqrt{d}$ (inputs of norm 1)", ylabel="probability density",
-                fontsize=10)
+        _finish(ax2, xlabel=r"flip distance $t^\star\sqrt{d}$ (inputs of norm 1)",
+                ylabel="probability density", fontsize=10)
         fig.suptitle(f"random networks, d = {d}, m = {m}", fontsize=13)
     return fig
 
@@ -625,9 +631,10 @@ def flip_fraction_figure(d: int = 400, m: int = 1000, C0: float = 40.0, seed: in
         ax.plot(grid.numpy(), measured.numpy(), color=PALETTE[0], label="flipped by the step (exact)")
         ax.plot(grid.numpy(), linear.numpy(), "--", color=PALETTE[1], label=r"first order: $P(|f(x)| < C_2)$")
         ax.set_ylim(-0.02, 1.02)
-        _finish(ax, xlabel=r"step constant $C_2$ (step length $C_2/\|\nabla f\|$)", ylabel="fraction of points flipped",
-                title=f"d = {d}, m = {m}, C0 = {C0:g}: training accuracy {accuracy(net, x, y):.2f}", fontsize=10,
-                loc="lower right")
+        _finish(ax, xlabel=r"step constant $C_2$ (step length $C_2/\|\nabla f\|$)",
+                ylabel="fraction of points flipped",
+                title=f"d = {d}, m = {m}, C0 = {C0:g}: training accuracy {accuracy(net, x, y):.2f}",
+                fontsize=10, loc="lower right")
     return fig
 
 
@@ -641,12 +648,8 @@ def width_window_figure(k: float = 1.0, C4: float = 1.0, C_low: float = 1.0) -> 
     window is non-empty, and marks MNIST's d = 784 and the threshold d* of
     ``lemmas.window_threshold``. Used by chapter 5's explorer.
 
-    Parameters
-    ----------
-    k : float
-        Exponent of the illustrative lower end, > 0.
-    C4, C_low : float
-        Constants of the two ends, > 0.
+    ``k`` > 0 is the exponent of the illustrative lower end, ``C4`` > 0 and ``C_low`` > 0 the constants
+    of the two ends.
     """
     k = _checks.number("k", k, minimum=0.0, strict=True)
     C4 = _checks.number("C4", C4, minimum=0.0, strict=True)
@@ -691,14 +694,15 @@ def value_bound_figure(m: int = 256, C0: float = 10.0, gamma: float = 0.05, seed
     with _figure() as (fig, ax):
         bins = torch.linspace(0.0, paper * 1.08, 61).numpy()
         ax.hist(worst.numpy(), bins=bins, density=True, color=PALETTE[5], label="worst case, one per network")
-        ax.axvline(quantile, color=PALETTE[6], linestyle=":", linewidth=2, label=f"(1 − γ)-quantile {quantile:.2f}")
+        ax.axvline(quantile, color=PALETTE[6], linestyle=":", linewidth=2,
+                   label=f"(1 − γ)-quantile {quantile:.2f}")
         ax.axvline(sharp, color=PALETTE[2], linestyle="--", linewidth=2, label=f"book's bound {sharp:.2f}")
         ax.axvline(paper, color=PALETTE[1], linewidth=2, label=f"paper's bound {paper:.2f}")
         ax.set_xlim(0.0, paper * 1.08)
         ax.set_title(f"m = {m}, C0 = {C0:g}, γ = {gamma:g}: book's bound exceeded by {100 * failed:.2f}%",
                      fontsize=11)
-        _finish(ax, xlabel=r"largest $|f(x;W)|$ over the lazy ball ($\|x\| = 1$)", ylabel="probability density",
-                fontsize=9)
+        _finish(ax, xlabel=r"largest $|f(x;W)|$ over the lazy ball ($\|x\| = 1$)",
+                ylabel="probability density", fontsize=9)
     return fig
 
 
@@ -728,14 +732,15 @@ def gradient_norm_figure(d: int = 196, m: int = 1000, seed: int = 0) -> Figure:
         ax.fill_between(C0s, rows["found min"], rows["found max"], color=PALETTE[5], alpha=0.3,
                         label="range found in the ball")
         for i, key in enumerate(rows):
-            ax.plot(C0s, rows[key], color=PALETTE[i], marker=MARKERS[i], linestyle="-" if "found" in key else "--",
-                    label=key)
+            ax.plot(C0s, rows[key], color=PALETTE[i], marker=MARKERS[i],
+                    linestyle="-" if "found" in key else "--", label=key)
         ax.axhline(g0, color=PALETTE[6], linewidth=1.5, label=r"$\|\nabla f(x;W_0)\|$")
         ax.axhline(math.sqrt(d / 2), color="0.4", linestyle=":", linewidth=1.5, label=r"$\sqrt{d/2}$")
         ax.set_xscale("log", base=2)
         ax.set_ylim(0.0, min(max(rows["certified max"]), 3.0 * max(rows["found max"])) * 1.05)
         _finish(ax, xlabel=r"lazy-ball constant $C_0$ (radius $C_0/\sqrt{m}$)",
-                ylabel=r"$\|\nabla_x f(x;W)\|$ (mean over 4 inputs)", title=f"d = {d}, m = {m}", fontsize=8, ncol=2)
+                ylabel=r"$\|\nabla_x f(x;W)\|$ (mean over 4 inputs)", title=f"d = {d}, m = {m}", fontsize=8,
+                ncol=2)
     return fig
 
 
@@ -748,12 +753,13 @@ _SCALING_QUANTITIES = {
 
 
 def _results(results, names: tuple[str, ...], eps: float | None = None) -> None:
-    """TypeError unless ``results`` are the saved Results of one of ``names``; ValueError unless ``eps`` is saved."""
+    """TypeError unless ``results`` are the saved Results of one of ``names``; ValueError unless ``eps``
+    is saved."""
     from .reproduce import Results
 
     if not isinstance(results, Results) or results.name not in names:
-        raise TypeError(f"`results` must be the Results of the {' or '.join(map(repr, names))} experiment; got "
-                        f"{type(results).__name__}.")
+        raise TypeError(f"`results` must be the Results of the {' or '.join(map(repr, names))} experiment; "
+                        f"got {type(results).__name__}.")
     if eps is not None and not any(math.isclose(float(eps), e) for e in results.values("eps")):
         raise ValueError(f"`eps` must be one of the saved budgets {results.values('eps')}; got {eps!r}.")
 
@@ -766,11 +772,7 @@ def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "fl
     norm, −1/2 for the flip distance, −1 for η) through the last point. Right: the single-step robust
     accuracy against the budget ε√d, one curve per d. Used by chapter 10's explorer.
 
-    Parameters
-    ----------
-    results : lazylib.reproduce.Results
-        Of ``python -m lazylib reproduce scaling``.
-    quantity : {"gradient norm", "flip distance", "eta"}
+    ``results`` are those of ``scaling``; ``quantity`` is "gradient norm", "flip distance" or "eta".
     """
     from .reproduce import SCALED_EPS
 
@@ -785,16 +787,18 @@ def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "fl
     big = [i for i, d in enumerate(ds) if d >= 100]
     fit = power_law_fit([ds[i] for i in big], [mean[i] for i in big])
     ref = [mean[-1] * (d / ds[-1]) ** theory for d in ds]
-    left = dict(curves={"measured": (ds, mean), f"slope {theory:g} (theory)": (ds, ref)}, errors={"measured": sem},
-                fits={"measured": (fit.slope, fit.intercept, 100, ds[-1])}, styles={f"slope {theory:g} (theory)": dict(
-                    linestyle=":", marker=None, color="0.4")},
+    slope = f"slope {theory:g} (theory)"
+    left = dict(curves={"measured": (ds, mean), slope: (ds, ref)}, errors={"measured": sem},
+                fits={"measured": (fit.slope, fit.intercept, 100, ds[-1])},
+                styles={slope: dict(linestyle=":", marker=None, color="0.4")},
                 xlabel="input dimension d (pixels)", ylabel=label, logx=True, logy=True,
                 title=f"m = {m}, C0 = {float(C0):g} (fit over d ≥ 100)")
     grid = results.provenance.get("scaled_eps") or SCALED_EPS
     curves = {}
     for d in ds:
         rows = results.where(d=d, m=m, C0=float(C0))
-        curves[f"d = {d}"] = (grid, [sum(r["robust_accuracy_scaled"][i] for r in rows) / len(rows) for i in range(len(grid))])
+        curves[f"d = {d}"] = (grid, [sum(r["robust_accuracy_scaled"][i] for r in rows) / len(rows)
+                                     for i in range(len(grid))])
     right = dict(curves=curves, xlabel=r"single-step budget $\varepsilon\sqrt{d}$ (image norm 1)",
                  ylabel="robust test accuracy", title="one exact gradient step")
     return panels_plot([left, right], ncols=2)
@@ -807,14 +811,8 @@ def transition_figure(results, eps: float = 0.2, normalise: bool = False, attack
     or, with ``normalise``, against C₀ / (ε√d) (for ``radius``: radius·√m / (ε√d)), the scale at which
     chapter 11 predicts the transition. Used by chapter 11's explorer.
 
-    Parameters
-    ----------
-    results : lazylib.reproduce.Results
-        Of ``python -m lazylib reproduce advtrain`` or ``radius``.
-    normalise : bool
-        Divide the deviation by ε√d.
-    attack : {"pgd", "single_step"}
-        Which robust accuracy to show.
+    ``results`` are those of ``advtrain`` or ``radius``; ``attack`` picks the robust accuracy shown,
+    "pgd" or "single_step".
     """
     _results(results, ("advtrain", "radius"))
     _checks.flag("normalise", normalise)
@@ -831,13 +829,14 @@ def transition_figure(results, eps: float = 0.2, normalise: bool = False, attack
                 xs = [x / (float(eps) * math.sqrt(d)) for x in xs]
             elif results.name == "radius":
                 xs = [x / math.sqrt(m) for x in xs]
-            curves[f"d = {d}, m = {m}"] = (xs, mu)
-            errors[f"d = {d}, m = {m}"] = se
+            label = f"d = {d}, m = {m}"
+            curves[label], errors[label] = (xs, mu), se
     if normalise:
         xlabel = r"allowed deviation $C_0 / (\varepsilon\sqrt{d})$" if results.name == "advtrain" else \
             r"radius $\times\sqrt{m}\,/\,(\varepsilon\sqrt{d})$"
     else:
-        xlabel = r"$C_0$ (lazy-ball radius $\times\sqrt{m}$)" if results.name == "advtrain" else "radius per neuron"
+        xlabel = (r"$C_0$ (lazy-ball radius $\times\sqrt{m}$)" if results.name == "advtrain"
+                  else "radius per neuron")
     name = "PGD" if attack == "pgd" else "one exact gradient step"
     return xy_plot(curves, errors=errors, xlabel=xlabel, ylabel=f"robust test accuracy ({name})", logx=True,
                    title=f"adversarial training and test at ε = {float(eps):g}")
