@@ -29,15 +29,19 @@ def _same_device(name: str, value: torch.Tensor, device: torch.device, owner: st
         _fail(ValueError, name, f"be on {owner} ({device.type})", f"a tensor on {value.device.type}")
 
 
-def model(name: str, value: Any, *, biases: bool = False) -> None:
-    """Require a :class:`lazylib.TwoLayerReLU`, with biases only where ``biases`` allows it (the class is
-    looked up in ``sys.modules``: ``lazylib.model`` imports this module)."""
+def model(name: str, value: Any, *, biases: bool = False, ensemble: bool = False) -> None:
+    """Require a :class:`lazylib.TwoLayerReLU`, with biases only where ``biases`` allows it and an ensemble
+    only where ``ensemble`` does (the class is looked up in ``sys.modules``: ``lazylib.model`` imports
+    this module)."""
     network = getattr(sys.modules.get(f"{__package__}.model"), "TwoLayerReLU", None)
     if network is None or not isinstance(value, network):
         _fail(TypeError, name, "a lazylib.TwoLayerReLU", type(value).__name__)
     if not biases and value.b is not None:
         _fail(ValueError, name, "a network without biases (this function is defined for the paper's network, "
               "def-network)", "a network built with bias=True")
+    if not ensemble and value.K is not None:
+        _fail(ValueError, name, "one network (this function is defined per network; pass ensemble.member(k))",
+              f"an Ensemble of {value.K} members")
 
 
 def positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
@@ -202,10 +206,10 @@ def budgets(name: str, value: Any) -> tuple[torch.Tensor, bool]:
     return torch.tensor(out, dtype=torch.float64), scalar
 
 
-def model_inputs(net: Any, x: Any) -> torch.Tensor:
+def model_inputs(net: Any, x: Any, *, ensemble: bool = False) -> torch.Tensor:
     """The usual pair of a model function's arguments: ``model`` a network without biases (:func:`model`)
     and ``x`` a batch of its inputs (:func:`inputs`), checked in that order; returns x."""
-    model("model", net)
+    model("model", net, ensemble=ensemble)
     return inputs("x", x, net)
 
 

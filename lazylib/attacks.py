@@ -52,7 +52,7 @@ def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tenso
 
     Book: the main theorem, label ``thm-main`` (chapter 5).
     """
-    _checks.model("model", model, biases=True)
+    _checks.model("model", model, biases=True, ensemble=True)
     x = _checks.inputs("x", x, model)
     if isinstance(eta, torch.Tensor) and eta.ndim == 1:
         if eta.device != x.device:  # before the values are read
@@ -158,7 +158,7 @@ def flip_distance(model: TwoLayerReLU, x: torch.Tensor,
     Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3); the benchmark in ``benchmarks/``
     compares it with the authors' line search.
     """
-    _checks.model("model", model, biases=True)
+    _checks.model("model", model, biases=True, ensemble=True)
     x = _checks.inputs("x", x, model)
     if direction is not None:
         direction = _checks.inputs("direction", direction, model)
@@ -234,7 +234,7 @@ def fgm_l2(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, eps: float, *,
 
     Book: chapter 10.
     """
-    _checks.model("model", model, biases=True)
+    _checks.model("model", model, biases=True, ensemble=True)
     x = _checks.inputs("x", x, model)
     y = _checks.labels("y", y, x).to(x.dtype)
     eps = _checks.number("eps", eps, minimum=0.0)
@@ -272,7 +272,7 @@ def pgd_l2(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, eps: float, *,
 
     Book: chapters 11 and 12.
     """
-    _checks.model("model", model, biases=True)
+    _checks.model("model", model, biases=True, ensemble=True)
     x = _checks.inputs("x", x, model)
     y = _checks.labels("y", y, x).to(x.dtype)
     eps = _checks.number("eps", eps, minimum=0.0)

@@ -58,7 +58,7 @@ def deviation(model: TwoLayerReLU) -> float | torch.Tensor:
 
     Book: the (2,∞) norm, label ``def-lazy-regime`` (chapter 4).
     """
-    _checks.model("model", model, biases=True)
+    _checks.model("model", model, biases=True, ensemble=True)
     with torch.no_grad():
         dev = torch.linalg.vector_norm(_displacement(model), dim=-1).amax(dim=-1)
     return float(dev) if model.K is None else dev.to("cpu", torch.float64)
@@ -95,7 +95,7 @@ def project_(model: TwoLayerReLU, radius: float | torch.Tensor) -> TwoLayerReLU:
 
     Book: projected training, label ``alg-projected-sgd`` (chapter 4).
     """
-    _checks.model("model", model, biases=True)
+    _checks.model("model", model, biases=True, ensemble=True)
     radius = _radius(model, radius)
     with torch.no_grad():
         norms = torch.linalg.vector_norm(_displacement(model), dim=-1, keepdim=True)
@@ -127,7 +127,7 @@ def value_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> tuple[t
 
     Book: the exact worst case of Lemma A, label ``prop-exact-value-bounds`` (chapter 6).
     """
-    z0, reach = _reach(model, _checks.model_inputs(model, x), radius)
+    z0, reach = _reach(model, _checks.model_inputs(model, x, ensemble=True), radius)
     with torch.no_grad():
         shift = reach * model.a.unsqueeze(-2)
         return tuple(_readout(torch.relu(z), model.a, model.output_scale) for z in (z0 - shift, z0 + shift))
@@ -150,7 +150,7 @@ def value_extremiser(model: TwoLayerReLU, x: torch.Tensor, radius: float, *,
 
     Book: label ``prop-exact-value-bounds`` (chapter 6).
     """
-    x = _checks.model_inputs(model, x)
+    x = _checks.model_inputs(model, x, ensemble=True)
     radius = _radius(model, radius)
     radius = radius if model.K is None else radius[..., None]  # (K, 1, 1, 1)
     sign = 1.0 if _checks.choice("which", which, ("sup", "inf")) == "sup" else -1.0
@@ -177,7 +177,7 @@ def linearization(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
 
     Book: the linearised model, label ``def-linearization`` (chapter 4).
     """
-    x = _checks.model_inputs(model, x)
+    x = _checks.model_inputs(model, x, ensemble=True)
     with torch.no_grad():
         active0 = (x @ model.W0.mT > 0).to(x.dtype)
         return _readout(active0 * (x @ model.W.mT), model.a, model.output_scale)
@@ -199,5 +199,5 @@ def switchable_neurons(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> t
 
     Book: Proposition ``prop-linearization-gap`` (chapter 4) and Lemma B (chapter 7).
     """
-    z0, reach = _reach(model, _checks.model_inputs(model, x), radius)
+    z0, reach = _reach(model, _checks.model_inputs(model, x, ensemble=True), radius)
     return (z0.abs() <= reach).sum(dim=-1)

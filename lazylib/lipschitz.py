@@ -44,7 +44,7 @@ def lipschitz_bound(model: TwoLayerReLU) -> float | torch.Tensor:
 
     Book: Proposition ``prop-margin-bounds`` (chapter 2).
     """
-    _checks.model("model", model)
+    _checks.model("model", model, ensemble=True)
     with torch.no_grad():
         spectral = torch.linalg.matrix_norm(model.W.to(torch.float64), ord=2)
         L = model.output_scale * torch.linalg.vector_norm(model.a.to(torch.float64), dim=-1) * spectral
@@ -103,7 +103,7 @@ def certified_robust_accuracy(model: TwoLayerReLU, x: torch.Tensor, y: torch.Ten
 
 def _margin(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The margins y f(x), (n,), after checking the model, x and the labels y."""
-    x = _checks.model_inputs(model, x)
+    x = _checks.model_inputs(model, x, ensemble=True)
     y = _checks.labels("y", y, x)
     with torch.no_grad():
         return y.to(x.dtype) * model(x)

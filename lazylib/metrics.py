@@ -33,7 +33,7 @@ def accuracy(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> float | t
     >>> ll.accuracy(net, x, torch.sign(net(x)))
     1.0
     """
-    _checks.model("model", model, biases=True)
+    _checks.model("model", model, biases=True, ensemble=True)
     x = _checks.inputs("x", x, model)
     y = _checks.labels("y", y, x)
     with torch.no_grad():
@@ -68,7 +68,7 @@ def robust_accuracy(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor,
 
     Book: robust error, label ``def-robust-error`` (chapter 2); the sharp drop of chapter 10.
     """
-    _checks.model("model", model, biases=True)
+    _checks.model("model", model, biases=True, ensemble=True)
     x = _checks.inputs("x", x, model)
     y = _checks.labels("y", y, x)
     eps_t, scalar = _checks.budgets("eps", eps)

@@ -8,10 +8,13 @@ trained with W, and a frozen output bias c = ±m^{-1/2}, f(x) = m^{-1/2} Σ_s a_
 Functions that support it say so; the others are defined for the paper's bias-free network and
 raise ``ValueError`` on a network with biases.
 
-Every function of the library also takes an :class:`Ensemble`: K networks of one shape stored with a
-leading axis, W and W₀ of shape (K, m, d) and a of shape (K, m). The same code serves both, batched
-over that axis; results gain a leading K axis. Inputs ``x`` are (n, d); an ensemble takes them shared,
-(n, d), or one batch per member, (K, n, d).
+The functions of Parts I and III (:mod:`lazylib.model`, :mod:`lazylib.lazy`, :mod:`lazylib.attacks`,
+:mod:`lazylib.metrics`, :mod:`lazylib.lipschitz`, :mod:`lazylib.train`) also take an :class:`Ensemble`:
+K networks of one shape stored with a leading axis, W and W₀ of shape (K, m, d) and a of shape (K, m).
+The same code serves both, batched over that axis; results gain a leading K axis. Inputs ``x`` are
+(n, d); an ensemble takes them shared, (n, d), or one batch per member, (K, n, d). The per-network
+quantities (:mod:`lazylib.lemmas`, :mod:`lazylib.random_networks`, :mod:`lazylib.tangent_kernel`)
+refuse an ensemble with ``ValueError``: pass ``ensemble.member(k)``.
 """
 
 from __future__ import annotations
@@ -297,7 +300,7 @@ def preactivations(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
     >>> ll.preactivations(net, torch.ones(2, 4)).shape
     torch.Size([2, 8])
     """
-    _checks.model("model", model, biases=True)
+    _checks.model("model", model, biases=True, ensemble=True)
     x = _checks.inputs("x", x, model)
     with torch.no_grad():
         return _pre(x, model.W, model.b)

@@ -14,7 +14,7 @@ For a fixed input x and the random initialisation (a_s uniform in {±1}, w_{s,0}
 :func:`init_ensemble` draws many independent initialisations, exactly as :class:`TwoLayerReLU` does,
 and evaluates f and ‖∇f‖ at one input, to measure these laws.
 
-Conventions: ``model`` is a bias-free :class:`TwoLayerReLU` and ``x`` a batch of its inputs (n, d)
+Conventions: ``model`` is one bias-free :class:`TwoLayerReLU` (not an ensemble) and ``x`` a batch of its inputs (n, d)
 (only :func:`init_ensemble` takes a single input (d,)); what is computed per input has shape (n,).
 The ray functions take an optional ``direction``, a tensor (n, d) of non-zero rows u, normalised here;
 the default is the single-step direction u = −sign f(x) ∇f(x)/‖∇f(x)‖.

@@ -12,7 +12,7 @@ K_∞(x, x') = x^\top x' (π − θ)/(2π), θ the angle between x and x'. The m
 the linearised model interpolate targets t are W₀ + Σᵢ cᵢ φ(xᵢ), c = H⁻¹(t − f(X; W₀)) with H the Gram
 matrix of K_m; each row moves by at most α‖c‖₁ maxᵢ‖xᵢ‖, which bounds the lazy constant C₀ of a fit.
 
-Conventions: ``model`` is a network without biases; ``x``, ``x1`` and ``x2`` are batches of inputs
+Conventions: ``model`` is one network without biases (not an ensemble); ``x``, ``x1`` and ``x2`` are batches of inputs
 (n, d) (n1 and n2 rows) with the model's dtype and device (for :func:`limit_kernel`, which takes no
 model, any floating dtype and device that x1 and x2 share). A kernel function returns the (n1, n2)
 matrix of K(x1ᵢ, x2ⱼ); ``x2`` defaults to ``x1``, which gives the Gram matrix H.

@@ -67,7 +67,7 @@ def logistic_loss(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> floa
     >>> round(ll.logistic_loss(net, torch.zeros(4, 3), torch.ones(4)), 6)  # f = 0 gives log 2
     0.693147
     """
-    _checks.model("model", model, biases=True)
+    _checks.model("model", model, biases=True, ensemble=True)
     x = _checks.inputs("x", x, model)
     y = _checks.labels("y", y, x)
     with torch.no_grad():
@@ -89,7 +89,7 @@ def loss_gradient(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor) -> torc
     >>> ll.loss_gradient(net, torch.ones(4, 3), torch.ones(4)).shape
     torch.Size([10, 3])
     """
-    _checks.model("model", model)
+    _checks.model("model", model, ensemble=True)
     x = _checks.inputs("x", x, model)
     y = _checks.labels("y", y, x)
     with torch.no_grad():
@@ -320,7 +320,7 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
     Book: Algorithm ``alg-projected-sgd`` (chapter 4); with an attack, Algorithm
     ``alg-projected-adversarial-training`` (chapter 11).
     """
-    _checks.model("model", model, biases=True)
+    _checks.model("model", model, biases=True, ensemble=True)
     x = _checks.inputs("x", x, model)
     if x.ndim != 2:
         raise ValueError(f"`x` must have shape (n, {model.d}), shared by every member; got {tuple(x.shape)}.")

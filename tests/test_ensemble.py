@@ -499,3 +499,57 @@ def test_the_list_covers_what_the_book_uses_of_these_modules():
     assert ours <= set(NAMES_USED), sorted(ours - set(NAMES_USED))
     for name in _names_in_book():  # and every ll.… name in the book resolves
         _resolve(name)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Per-network quantities: a clear refusal, never a shape error from inside torch
+# ---------------------------------------------------------------------------------------------------
+
+_X, _U = unit_rows(4, D, seed=21), 0.1 * unit_rows(4, D, seed=22)
+PER_NETWORK = [
+    (ll.lemmas.gradient_difference, (_X, _U)),
+    (ll.lemmas.activation_changes, (_X, _U)),
+    (ll.lemmas.lazy_difference_gap, (_X, _U)),
+    (ll.lemmas.lazy_difference_bound, (_X, _U, 0.1)),
+    (ll.lemmas.switched_operator_norm, (_X, _U)),
+    (ll.lemmas.naive_difference_bound, (_X, 0.1)),
+    (ll.lemmas.gradient_difference_search, (_X, 0.1)),
+    (ll.lemmas.gradient_decomposition, (_X,)),
+    (ll.lemmas.gradient_change_bounds, (_X, 0.1)),
+    (ll.lemmas.gradient_norm_search, (_X, 0.1)),
+    (ll.lemmas.theorem_eta, (_X, 1.0)),
+    (ll.lemmas.step_flips, (_X, 1.0)),
+    (ll.lemmas.flip_fraction, (_X, 1.0)),
+    (ll.lemmas.critical_C2, (_X,)),
+    (ll.lemmas.ray_slope_change, (_X, 0.1)),
+    (ll.random_networks.linear_flip_prediction, (_X,)),
+    (ll.random_networks.ray_linearization, (_X, 0.1)),
+    (ll.random_networks.ray_values, (_X, torch.full((4,), 0.1, dtype=torch.float64))),
+    (ll.random_networks.ray_minimum, (_X,)),
+    (ll.random_networks.reach_distance, (_X, 1e-9)),
+    (ll.tangent_kernel.tangent_kernel, (_X,)),
+    (ll.tangent_kernel.min_norm_interpolant, (_X, torch.ones(4, dtype=torch.float64))),
+    (ll.tangent_kernel.linearized_flip_distance, (_X,)),
+]
+
+
+@pytest.mark.parametrize("fn, args", PER_NETWORK, ids=[fn.__name__ for fn, _ in PER_NETWORK])
+def test_per_network_quantities_refuse_an_ensemble_by_name(fn, args):
+    """The lemma quantities, the random-network rays and the tangent kernel are defined for one network:
+    an ensemble is refused with the library's message (take a member), and member k is accepted."""
+    ens = _ens()
+    with pytest.raises(ValueError, match=r"`model` must be one network .*member\(k\).*an Ensemble of 4"):
+        fn(ens, *args)
+    fn(ens.member(1), *args)
+
+
+def test_per_network_list_is_complete():
+    """Every public function of these modules whose first argument is a network is in the table above."""
+    import inspect
+
+    listed = {fn for fn, _ in PER_NETWORK}
+    for module in (ll.lemmas, ll.random_networks, ll.tangent_kernel):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isfunction(obj) and next(iter(inspect.signature(obj).parameters)) == "model":
+                assert obj in listed, name

@@ -11,7 +11,8 @@ One module per lemma, each named for what it computes:
 - :mod:`lazylib.lemmas.uniform_difference`: Lemma C uniformly over a small input ball (chapter 8).
 
 Every public name of these modules is also here: ``ll.lemmas.value_bound``,
-``from lazylib.lemmas import gradient_difference``.
+``from lazylib.lemmas import gradient_difference``. The quantities are defined for one network; an
+:class:`lazylib.Ensemble` is refused (pass ``ensemble.member(k)``).
 """
 
 from __future__ import annotations
