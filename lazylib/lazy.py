@@ -106,7 +106,8 @@ def project_(model: TwoLayerReLU, radius: float | torch.Tensor) -> TwoLayerReLU:
     return model
 
 
-def value_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> tuple[torch.Tensor, torch.Tensor]:
+def value_bounds(model: TwoLayerReLU, x: torch.Tensor,
+                 radius: float | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Exact infimum and supremum of f(x; W) over the whole ball W ∈ B_{2,∞}(W₀, radius).
 
     Returns (inf, sup), each of shape (n,), taken neuron by neuron (the ball is a product of per-neuron
@@ -133,7 +134,7 @@ def value_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> tuple[t
         return tuple(_readout(torch.relu(z), model.a, model.output_scale) for z in (z0 - shift, z0 + shift))
 
 
-def value_extremiser(model: TwoLayerReLU, x: torch.Tensor, radius: float, *,
+def value_extremiser(model: TwoLayerReLU, x: torch.Tensor, radius: float | torch.Tensor, *,
                      which: str = "sup") -> torch.Tensor:
     """Weights in B_{2,∞}(W₀, radius) attaining the supremum (or infimum) of f at each input.
 
@@ -183,7 +184,7 @@ def linearization(model: TwoLayerReLU, x: torch.Tensor) -> torch.Tensor:
         return _readout(active0 * (x @ model.W.mT), model.a, model.output_scale)
 
 
-def switchable_neurons(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> torch.Tensor:
+def switchable_neurons(model: TwoLayerReLU, x: torch.Tensor, radius: float | torch.Tensor) -> torch.Tensor:
     """Per input, the number of neurons whose activation can change somewhere in the lazy ball.
 
     Neuron s can switch at x for some W ∈ B_{2,∞}(W₀, R) exactly when |w_{s,0}ᵀx| ≤ R‖x‖ (moving w_s

@@ -418,6 +418,13 @@ class Results:
             sems.append(math.sqrt(var / len(vals)) if vals else float("nan"))
         return groups, means, sems
 
+    def scaled_accuracy(self, **conditions: Any) -> tuple[list[float], list[float]]:
+        """``scaling``'s single-step robust accuracy against the budgets ε√d, averaged over the records
+        matching ``conditions``: (budgets, mean accuracy at each)."""
+        grid = self.provenance.get("scaled_eps") or SCALED_EPS
+        rows = self.where(**conditions)
+        return grid, [sum(r["robust_accuracy_scaled"][i] for r in rows) / len(rows) for i in range(len(grid))]
+
 
 def _provenance(name: str, settings: dict, *, full: bool, command: str | None, elapsed: float,
                 protocol: str = "book") -> dict:
@@ -654,12 +661,7 @@ def figure(results: Results):
             curves = {f"m = {m}": results.mean(value, by="d", m=m, C0=C0)[:2] for m in widths}
             panels.append(dict(curves=curves, xlabel="input dimension d", ylabel=label, logx=True, logy=True,
                                title=f"C0 = {C0:g}"))
-        grid = results.provenance.get("scaled_eps") or SCALED_EPS
-        curves = {}
-        for d in results.values("d"):
-            rows = results.where(d=d, C0=C0)
-            mean = [sum(r["robust_accuracy_scaled"][i] for r in rows) / len(rows) for i in range(len(grid))]
-            curves[f"d = {d}"] = (grid, mean)
+        curves = {f"d = {d}": results.scaled_accuracy(d=d, C0=C0) for d in results.values("d")}
         panels.append(dict(curves=curves, xlabel=r"budget $\varepsilon\sqrt{d}$",
                            ylabel="robust accuracy (one step)", title="all widths"))
         return plotting.panels_plot(panels, ncols=2)

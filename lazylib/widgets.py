@@ -774,8 +774,6 @@ def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "fl
 
     ``results`` are those of ``scaling``; ``quantity`` is "gradient norm", "flip distance" or "eta".
     """
-    from .reproduce import SCALED_EPS
-
     _results(results, ("scaling",))
     quantity = _checks.choice("quantity", quantity, tuple(_SCALING_QUANTITIES))
     if m not in results.values("m"):
@@ -793,12 +791,7 @@ def scaling_figure(results, m: int = 1000, C0: float = 10.0, quantity: str = "fl
                 styles={slope: dict(linestyle=":", marker=None, color="0.4")},
                 xlabel="input dimension d (pixels)", ylabel=label, logx=True, logy=True,
                 title=f"m = {m}, C0 = {float(C0):g} (fit over d ≥ 100)")
-    grid = results.provenance.get("scaled_eps") or SCALED_EPS
-    curves = {}
-    for d in ds:
-        rows = results.where(d=d, m=m, C0=float(C0))
-        curves[f"d = {d}"] = (grid, [sum(r["robust_accuracy_scaled"][i] for r in rows) / len(rows)
-                                     for i in range(len(grid))])
+    curves = {f"d = {d}": results.scaled_accuracy(d=d, m=m, C0=float(C0)) for d in ds}
     right = dict(curves=curves, xlabel=r"single-step budget $\varepsilon\sqrt{d}$ (image norm 1)",
                  ylabel="robust test accuracy", title="one exact gradient step")
     return panels_plot([left, right], ncols=2)
