@@ -74,9 +74,17 @@ def probability(name: str, value: Any) -> float:
     return p
 
 
-def flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        _fail(TypeError, name, "True or False", repr(value))
+def flag(name: str, value: Any, *, none: bool = False) -> bool | None:
+    """True or False (or None where ``none`` allows it)."""
+    if not isinstance(value, bool) and not (none and value is None):
+        _fail(TypeError, name, "True, False or None" if none else "True or False", repr(value))
+    return value
+
+
+def float_dtype(name: str, value: Any, *, none: bool = False) -> torch.dtype | None:
+    """A floating-point torch.dtype (or None where ``none`` allows it)."""
+    if not (isinstance(value, torch.dtype) and value.is_floating_point) and not (none and value is None):
+        _fail(TypeError, name, "a floating-point torch.dtype", repr(value))
     return value
 
 
@@ -204,6 +212,14 @@ def budgets(name: str, value: Any) -> tuple[torch.Tensor, bool]:
     if not out:
         _fail(ValueError, name, "a non-empty sequence of numbers ≥ 0", "an empty sequence")
     return torch.tensor(out, dtype=torch.float64), scalar
+
+
+def rows_of(name: str, value: Any, net: Any, x: torch.Tensor) -> torch.Tensor:
+    """Inputs of the network (:func:`inputs`) with one row per row of ``x``, such as ray directions."""
+    value = inputs(name, value, net)
+    if value.shape[-2] != x.shape[-2]:
+        _fail(ValueError, name, f"have shape ({x.shape[-2]}, {net.d}), one row per row of x", tuple(value.shape))
+    return value
 
 
 def model_inputs(net: Any, x: Any, *, ensemble: bool = False) -> torch.Tensor:

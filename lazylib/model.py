@@ -96,8 +96,7 @@ class TwoLayerReLU(nn.Module):
         d = _checks.positive_int("d", d)
         m = _checks.positive_int("m", m)
         _checks.generator("generator", generator)
-        if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-            raise TypeError(f"`dtype` must be a floating-point torch.dtype; got {dtype!r}.")
+        _checks.float_dtype("dtype", dtype, none=True)
         scale = (1.0 / math.sqrt(m) if output_scale is None
                  else _checks.number("output_scale", output_scale, minimum=0.0, strict=True))
         dtype = dtype or torch.get_default_dtype()

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from . import _checks
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -92,11 +94,6 @@ def _mapping(name: str, value: object, of: str) -> None:
     """TypeError unless ``value`` is a non-empty mapping (``of`` says what it maps labels to)."""
     if not isinstance(value, Mapping) or not value:
         raise TypeError(f"`{name}` must be a non-empty mapping label {of}; got {type(value).__name__}.")
-
-
-def _count(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be an integer ≥ 1; got {value!r}.")
 
 
 def _series(label: str, ys: object, xs: np.ndarray) -> np.ndarray:
@@ -396,7 +393,7 @@ def legend_below_plot(curves: Mapping[str, tuple[Sequence[float], Sequence[float
     1
     """
     _mapping("curves", curves, "→ (x, y)")
-    _count("ncol", ncol)
+    _checks.positive_int("ncol", ncol)
     pairs = {label: _pair("curves", label, xy, mismatch="hold x and y of one length; got {0.size} and {1.size}")
              for label, xy in curves.items()}
     rows = -(-(len(pairs) + len(hlines or {})) // ncol)
@@ -524,7 +521,7 @@ def panels_plot(panels: Sequence[Mapping], *, ncols: int = 2, panel_size: tuple[
     """
     if isinstance(panels, Mapping) or not isinstance(panels, Sequence) or not panels:
         raise TypeError(f"`panels` must be a non-empty sequence of panel mappings; got {type(panels).__name__}.")
-    _count("ncols", ncols)
+    _checks.positive_int("ncols", ncols)
     ncols = min(ncols, len(panels))
     nrows = int(np.ceil(len(panels) / ncols))
     with _figure(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows), squeeze=False) as (fig, axes):

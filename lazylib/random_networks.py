@@ -247,10 +247,7 @@ def _ray_direction(model: TwoLayerReLU, x: torch.Tensor, direction: Any,
         f0 = torch.relu(x @ model.W.T) @ (model.a * model.output_scale)
         u = -torch.sign(f0)[:, None] * input_gradient(model, x)
     else:
-        u = _checks.inputs("direction", direction, model)
-        if u.shape[0] != x.shape[0]:
-            raise ValueError(f"`direction` must have shape ({x.shape[0]}, {model.d}), one row per row of x; "
-                             f"got {tuple(u.shape)}.")
+        u = _checks.rows_of("direction", direction, model, x)
     norms = torch.linalg.vector_norm(u, dim=1)
     if bool((norms == 0).any()):
         raise ValueError(f"`direction` must have non-zero rows{note}; got a zero row.")

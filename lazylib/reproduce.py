@@ -353,8 +353,7 @@ def sweep(task: Callable[[Any], Any], points: Iterable[Any], *, executor: Any = 
             "`executor` must have a submit(fn, *args) method returning futures (concurrent.futures style) "
             f"or be None; got {type(executor).__name__}."
         )
-    if progress is not None and not isinstance(progress, bool):
-        raise TypeError(f"`progress` must be True, False or None; got {progress!r}.")
+    _checks.flag("progress", progress, none=True)
     bar = tqdm(total=len(points), desc=desc, disable=not _progress_enabled(progress))
     results = []
     try:
@@ -501,8 +500,7 @@ def run(name: str, *, full: bool = False, settings: Mapping[str, Any] | None = N
         Also save the summary figure.
     """
     name = _name(name)
-    if not isinstance(full, bool):
-        raise TypeError(f"`full` must be True or False; got {full!r}.")
+    _checks.flag("full", full)
     protocol = _protocol(name, protocol)
     exp = EXPERIMENTS[name]
     settings = {**(PROTOCOLS[protocol] if name == "scaling" else {}), **(settings or {})}
@@ -587,8 +585,7 @@ def crossing(x: Sequence[float], y: Sequence[float], level: float, *, rising: bo
     level = _checks.number("level", level)
     if len(xs) != len(ys) or not xs:
         raise ValueError(f"`y` must have one value per x ({len(xs)}); got {len(ys)}.")
-    if not isinstance(rising, bool):
-        raise TypeError(f"`rising` must be True or False; got {rising!r}.")
+    _checks.flag("rising", rising)
     if rising:
         ys, level = [-v for v in ys], -level
     if any(b <= a for a, b in zip(xs, xs[1:])):

@@ -169,10 +169,7 @@ def linearized_flip_distance(model: TwoLayerReLU, x: torch.Tensor,
         if direction is None:
             u = -sgn0[:, None] * ((on0.to(x.dtype) * coef) @ W)
         else:
-            u = _checks.inputs("direction", direction, model)
-            if u.shape[0] != x.shape[0]:
-                raise ValueError(f"`direction` must have shape {tuple(x.shape)}, one row per input; "
-                                 f"got {tuple(u.shape)}.")
+            u = _checks.rows_of("direction", direction, model, x)
         unorm = u.norm(dim=1, keepdim=True)
         u = torch.where(unorm > 0, u / torch.where(unorm > 0, unorm, torch.ones_like(unorm)),
                         torch.zeros_like(u))

@@ -333,8 +333,7 @@ def train(model: TwoLayerReLU, x: torch.Tensor, y: torch.Tensor, *, lr: float, e
     restore = _checks.flag("restore", restore)
     project_every = _checks.choice("project_every", project_every, ("step", "epoch"))
     shared, gens = _generators(generator, model.K)
-    if progress is not None and not isinstance(progress, bool):
-        raise TypeError(f"`progress` must be True, False or None; got {progress!r}.")
+    _checks.flag("progress", progress, none=True)
     if C0 is not None and radius is not None:
         raise ValueError(f"`C0` and `radius` must not both be given; got C0={C0!r} and radius={radius!r}.")
     K = 1 if model.K is None else model.K

@@ -100,14 +100,6 @@ def _check_controls(controls: dict[str, Any]) -> dict[str, tuple[list[Any], int]
     return checked
 
 
-def _check_max_views(max_views: Any) -> int:
-    if isinstance(max_views, bool) or not isinstance(max_views, int):
-        raise TypeError(f"`max_views` must be an integer ≥ 1; got {max_views!r}.")
-    if max_views < 1:
-        raise ValueError(f"`max_views` must be an integer ≥ 1; got {max_views!r}.")
-    return max_views
-
-
 def _thin(n: int, default: int, keep: int) -> list[int]:
     """``keep`` of the indices 0..n-1, evenly spaced, always holding ``default``."""
     if keep >= n:
@@ -162,7 +154,7 @@ def static_views(sizes: Sequence[int], defaults: Sequence[int], max_views: int =
     [[0, 3, 4], [0, 3, 4], [0, 1, 4]]
     """
     sizes, defaults = [int(s) for s in sizes], [int(i) for i in defaults]
-    max_views = _check_max_views(max_views)
+    max_views = _checks.positive_int("max_views", max_views)
     if len(sizes) != len(defaults) or not sizes:
         raise ValueError(f"`sizes` and `defaults` must have the same positive length; "
                          f"got {sizes}, {defaults}.")
@@ -379,7 +371,7 @@ def explorer(draw: Callable[..., Any], *, max_views: int | None = None,
     if not callable(draw):
         raise TypeError(f"`draw` must be a callable returning a figure; got {type(draw).__name__}.")
     checked = _check_controls(controls)
-    max_views = _check_max_views(getattr(_unwrap(draw), "max_views", DEFAULT_MAX_VIEWS) if max_views is None
+    max_views = _checks.positive_int("max_views", getattr(_unwrap(draw), "max_views", DEFAULT_MAX_VIEWS) if max_views is None
                                  else max_views)
 
     import matplotlib.pyplot as plt

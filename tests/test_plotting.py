@@ -161,10 +161,14 @@ LP = dict(xlabel="x", ylabel="y")
         (lambda: plotting.image_grid([np.ones(4), np.ones(9)], ["a", "b"]), ValueError, "`images`"),
         (lambda: plotting.image_grid([np.ones(5)], ["a"]), ValueError, "`images`"),
         (lambda: plotting.image_grid([np.ones((2, 2))], ["a"]), ValueError, "`images[0]`"),
+        (lambda: plotting.panels_plot([dict(curves={"a": ([1, 2], [1, 2])})], ncols=0), ValueError,
+         "`ncols` must be an integer ≥ 1; got 0."),
+        (lambda: plotting.panels_plot([dict(curves={"a": ([1, 2], [1, 2])})], ncols="2"), TypeError,
+         "`ncols` must be an integer ≥ 1; got '2'."),
     ],
     ids=["line-x-2D", "line-x-empty", "line-series-length", "line-series-2D", "line-errors-2D", "curves-2D",
          "curves-empty", "hist-empty", "hist-2D", "hist-density-x-2D", "hist-density-y-empty",
-         "grid-titles", "grid-sizes", "grid-not-square", "grid-2D-image"],
+         "grid-titles", "grid-sizes", "grid-not-square", "grid-2D-image", "panels-ncols-0", "panels-ncols-str"],
 )
 def test_plotting_bad_input_names_the_argument(call, exc, match):
     with pytest.raises(exc, match=__import__("re").escape(match)):

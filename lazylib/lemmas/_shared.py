@@ -14,11 +14,7 @@ __all__: list[str] = []
 def input_pair(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Validate a batch of inputs x and displacements u of the same shape (n, d)."""
     x = _checks.model_inputs(model, x)
-    u = _checks.inputs("u", u, model)
-    if u.shape[0] != x.shape[0]:
-        raise ValueError(f"`u` must have shape ({x.shape[0]}, {model.d}), one row per row of x; "
-                         f"got {tuple(u.shape)}.")
-    return x, u
+    return x, _checks.rows_of("u", u, model, x)
 
 
 def activation_change(W: torch.Tensor, x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:

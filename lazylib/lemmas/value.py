@@ -96,8 +96,7 @@ def sample_value_range(m: int, C0: float, n_nets: int, *, norm: float = 1.0,
     n_nets = _checks.positive_int("n_nets", n_nets)
     norm = _checks.number("norm", norm, minimum=0.0)
     _checks.cpu_generator("generator", generator)
-    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise TypeError(f"`dtype` must be a floating-point torch.dtype; got {dtype!r}.")
+    _checks.float_dtype("dtype", dtype)
     shift = C0 / math.sqrt(m) * norm
     scale = 1.0 / math.sqrt(m)
     chunk = max(1, (1 << 22) // m)
