@@ -24,7 +24,7 @@ def _fail(exc: type[Exception], name: str, expected: str, got: Any) -> None:
     raise exc(f"`{name}` {verb} {expected}; got {got}.")
 
 
-def _same_device(name: str, value: torch.Tensor, device: torch.device, owner: str) -> None:
+def same_device(name: str, value: torch.Tensor, device: torch.device, owner: str) -> None:
     if value.device != device:
         _fail(ValueError, name, f"be on {owner} ({device.type})", f"a tensor on {value.device.type}")
 
@@ -128,7 +128,7 @@ def inputs(name: str, value: Any, net: Any) -> torch.Tensor:
     x = tensor(name, value, ndim=len(shape), shape=shape, shape_text=text, finite=False)
     if x.shape[-2] == 0:
         _fail(ValueError, name, "a non-empty batch (n ≥ 1)", tuple(x.shape))
-    _same_device(name, x, net.W.device, "the model's device")
+    same_device(name, x, net.W.device, "the model's device")
     if x.dtype != net.W.dtype:
         _fail(TypeError, name, f"have the model's dtype {net.W.dtype}", f"dtype {x.dtype}")
     if not bool(torch.isfinite(x).all()):
@@ -140,7 +140,7 @@ def per_row(name: str, value: Any, x: torch.Tensor) -> torch.Tensor:
     """One number ≥ 0 for every row of ``x``, or a tensor (n,) of one per row; returned as (n,) like x."""
     n = x.shape[0]
     if isinstance(value, torch.Tensor) and value.ndim == 1:
-        _same_device(name, value, x.device, "the device of x")  # before any value is read
+        same_device(name, value, x.device, "the device of x")  # before any value is read
         values = tensor(name, value, ndim=1, shape=(n,), shape_text=f"({n},)").to(x.dtype)
         if bool((values < 0).any()):
             _fail(ValueError, name, "≥ 0 in every entry", "negative entries")
@@ -170,7 +170,7 @@ def labels(name: str, value: Any, x: torch.Tensor) -> torch.Tensor:
         _fail(ValueError, name, f"have shape ({x.shape[0]}, {n}), one row per member", tuple(value.shape))
     if not per_member and (value.ndim != 1 or value.shape[0] != n):
         _fail(ValueError, name, f"have shape ({n},), one label per row of x", tuple(value.shape))
-    _same_device(name, value, x.device, "the device of x")
+    same_device(name, value, x.device, "the device of x")
     if value.dtype.is_complex or value.dtype == torch.bool:
         _fail(TypeError, name, "a real tensor of labels in {-1, +1}", f"dtype {value.dtype}")
     bad = (value != 1) & (value != -1)

@@ -55,9 +55,7 @@ def gradient_step(model: TwoLayerReLU, x: torch.Tensor, eta: float | torch.Tenso
     _checks.model("model", model, biases=True, ensemble=True)
     x = _checks.inputs("x", x, model)
     if isinstance(eta, torch.Tensor) and eta.ndim == 1:
-        if eta.device != x.device:  # before the values are read
-            raise ValueError(f"`eta` must be on the device of x ({x.device.type}); "
-                             f"got a tensor on {eta.device.type}.")
+        _checks.same_device("eta", eta, x.device, "the device of x")  # before the values are read
         eta_t = _checks.tensor("eta", eta, ndim=1, shape=(x.shape[0],), shape_text=f"({x.shape[0]},)")
         step = eta_t.to(x.dtype)[:, None]  # (n, 1), shared by the members of an ensemble
     else:

