@@ -84,6 +84,12 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], Callable[[Ctx], dict]]] = {
     "data.sphere": (ll.data.sphere, lambda c: dict(n=10, d=3, generator=gen(0), labels="linear")),
     "data.resize_images": (ll.data.resize_images, lambda c: dict(images=torch.rand(2, 6, 6), size=3)),
 }
+FUNCTIONS.update({
+    "lipschitz_bound": (ll.lipschitz_bound, lambda c: dict(model=c.net)),
+    "certified_radius": (ll.certified_radius, lambda c: dict(model=c.net, x=c.x, y=c.y)),
+    "certified_robust_accuracy": (ll.certified_robust_accuracy,
+                                  lambda c: dict(model=c.net, x=c.x, y=c.y, eps=[0.0, 0.1])),
+})
 if hasattr(ll, "switchable_neurons"):
     FUNCTIONS["switchable_neurons"] = (ll.switchable_neurons, lambda c: dict(model=c.net, x=c.x, radius=0.1))
 
