@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import datetime
 import os
+import platform
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
+
+
+def environment(device: torch.device) -> dict[str, Any]:
+    """What a result was measured with: date, versions, platform, device, threads and cores."""
+    import lazylib
+
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
+        "torch_version": torch.__version__,
+        "lazylib_version": lazylib.__version__,
+        "python_version": platform.python_version(),
+        "platform": platform.platform(),
+        "device_type": device.type,
+        "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
+                        else platform.processor() or platform.machine()),
+        "threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+    }
 
 
 def sync(device: torch.device) -> None:

@@ -33,21 +33,17 @@ below 5 or the networks disagree.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import torch
 
 import lazylib as ll
 
-from ._timing import machine_load, timed
+from ._timing import environment, machine_load, timed
 
 D_SIZE, M, BATCH, LR, C0 = 5, 1000, 64, 0.1, 10.0
 SPEEDUP_TARGET = 5.0
@@ -148,15 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     result = {
         "benchmark": "ensemble",
-        "date": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
-        "torch_version": torch.__version__,
-        "lazylib_version": ll.__version__,
-        "python_version": platform.python_version(),
-        "platform": platform.platform(),
-        "device_type": device.type,
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine()),
-        "threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
+        **environment(device),
         "setting": {"d": d, "m": M, "K": args.K, "batch_size": BATCH, "lr": LR, "C0": C0, "constraint": "stop",
                     "epochs": args.epochs, "n_train": n, "data": "MNIST 0 vs 1 (offline subset), 5x5, unit norm",
                     "dtype": "float32"},

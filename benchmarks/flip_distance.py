@@ -31,11 +31,8 @@ reported; it is lower (batching amortises better), so using it would flatter the
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -46,7 +43,7 @@ import torch
 
 import lazylib as ll
 
-from ._timing import machine_load, timed
+from ._timing import environment, machine_load, timed
 
 SEED = 0
 D, M = 784, 1000
@@ -337,15 +334,7 @@ def main(argv: list[str] | None = None) -> int:
 
     result = {
         "benchmark": "flip_distance",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "torch_version": torch.__version__,
-        "lazylib_version": ll.__version__,
-        "python_version": platform.python_version(),
-        "platform": platform.platform(),
-        "device_type": device.type,
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
-        "threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
+        **environment(device),
         "dtype": "float32",
         "d": D,
         "m": M,

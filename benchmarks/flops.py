@@ -26,21 +26,17 @@ status 1 if the training step's rate is below half the large-matmul rate.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import torch
 
 import lazylib as ll
 
-from ._timing import machine_load, timed
+from ._timing import environment, machine_load, timed
 
 M, SIZE, TARGET = 1000, 28, 0.5
 RESULTS = Path(__file__).resolve().parent / "results" / "flops.json"
@@ -98,15 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     checks = {"train_step_at_least_half_the_large_matmul_rate": fraction["train_step"] >= TARGET}
     result = {
         "benchmark": "flops",
-        "date": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
-        "torch_version": torch.__version__,
-        "lazylib_version": ll.__version__,
-        "python_version": platform.python_version(),
-        "platform": platform.platform(),
-        "device_type": device.type,
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine()),
-        "threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
+        **environment(device),
         "setting": {"d": d, "m": M, "n": n, "epochs_per_timing": E, "full_batch": True, "dtype": "float32",
                     "data": "MNIST 0 vs 1 (offline subset), 28x28, unit norm", "matmul_size": N},
         "flop_counts": {"train_step": "4 n m d per epoch (forward and gradient products)",
