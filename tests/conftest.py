@@ -44,6 +44,22 @@ def perturb_(net: ll.TwoLayerReLU, scale: float, seed: int = 7) -> ll.TwoLayerRe
     return net
 
 
+def make_model(K: int | None, seed: int = 0) -> ll.TwoLayerReLU:
+    """One float64 network (K = None), or an ensemble of K whose member k is make_net(seed=seed + k)."""
+    if K is None:
+        return make_net(seed=seed)
+    return ll.Ensemble(D, M, generators=[gen(seed + k) for k in range(K)], dtype=torch.float64)
+
+
+def members(model: ll.TwoLayerReLU) -> list[ll.TwoLayerReLU]:
+    return [model] if model.K is None else model.members()
+
+
+def per_member(values, K):
+    """Row k of a result with a leading ensemble axis (the whole result for one network)."""
+    return [values] if K is None else list(values)
+
+
 def reference_forward(net: ll.TwoLayerReLU, x: torch.Tensor, W: torch.Tensor | None = None) -> torch.Tensor:
     """f(x; a, W) written as the paper's sum over neurons, with an explicit loop (slow, obviously right)."""
     W = net.W.detach() if W is None else W

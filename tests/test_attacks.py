@@ -9,23 +9,7 @@ import pytest
 import torch
 
 import lazylib as ll
-from conftest import D, M, gen, make_net, perturb_, unit_rows
-
-
-def make_model(K: int | None, seed: int = 0) -> ll.TwoLayerReLU:
-    """One float64 network (K = None), or an ensemble of K whose member k is make_net(seed=seed + k)."""
-    if K is None:
-        return make_net(seed=seed)
-    return ll.Ensemble(D, M, generators=[gen(seed + k) for k in range(K)], dtype=torch.float64)
-
-
-def members(model: ll.TwoLayerReLU) -> list[ll.TwoLayerReLU]:
-    return [model] if model.K is None else model.members()
-
-
-def per_member(values, K):
-    """Row k of a result with a leading ensemble axis (the whole result for one network)."""
-    return [values] if K is None else list(values)
+from conftest import D, gen, make_model, make_net, members, per_member, perturb_, unit_rows
 
 
 def _f(net: ll.TwoLayerReLU, pts: torch.Tensor) -> torch.Tensor:
