@@ -100,8 +100,7 @@ def generator(name: str, value: Any) -> None:
 
 
 def tensor(name: str, value: Any, *, ndim: int, shape: Sequence[int | None] | None = None,
-           shape_text: str | None = None, floating: bool = True, finite: bool = True,
-           device: torch.device | None = None) -> torch.Tensor:
+           shape_text: str | None = None, floating: bool = True, finite: bool = True) -> torch.Tensor:
     """A tensor of ``ndim`` dimensions; ``None`` entries of ``shape`` are free."""
     if not isinstance(value, torch.Tensor):
         _fail(TypeError, name, "a torch.Tensor", type(value).__name__)
@@ -110,8 +109,6 @@ def tensor(name: str, value: Any, *, ndim: int, shape: Sequence[int | None] | No
     text = shape_text or "(" + ", ".join("n" if s is None else str(s) for s in (shape or [None] * ndim)) + ")"
     if value.ndim != ndim or any(w is not None and w != n for w, n in zip(shape or (), value.shape)):
         _fail(ValueError, name, f"have shape {text}", tuple(value.shape))
-    if device is not None and value.device != device:
-        _fail(ValueError, name, f"be on the model's device {device.type}", f"a tensor on {value.device.type}")
     if finite and floating and value.numel() and not bool(torch.isfinite(value).all()):
         _fail(ValueError, name, "finite (no NaN or inf)", "a tensor with NaN or inf entries")
     return value

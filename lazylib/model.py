@@ -69,6 +69,7 @@ class TwoLayerReLU(nn.Module):
     a : torch.Tensor, shape (m,)
         Output weights in {−1, +1} (a buffer: never trained).
     W : torch.nn.Parameter, shape (m, d)
+        The hidden weights, the only trained parameter (with b); row s is w_s.
     W0 : torch.Tensor, shape (m, d)
         The initial hidden weights (a buffer).
     b : torch.nn.Parameter, shape (m,), or None
