@@ -126,10 +126,24 @@ def _lemma_c(m: float, d: int, C0: float, r: float, gamma: float) -> LemmaCBound
 
 
 def lemma_c_bound(m: int, d: int, C0: float, r: float, gamma: float) -> LemmaCBound:
-    """Lemma C: the bound Γ on ‖∇ₓf(x + u; W) − ∇ₓf(x; W)‖ for every W in the lazy ball and every ‖u‖ ≤ r,
+    r"""Lemma C: the bound Γ on ‖∇ₓf(x + u; W) − ∇ₓf(x; W)‖ for every W in the lazy ball and every ‖u‖ ≤ r,
     at ‖x‖ = 1, with probability at least 1 − γ, with the constants of the book's statement.
 
-    The radius of the displacements is 0 ≤ r < 1.
+    With R = C₀/√m and 0 ≤ r < 1,
+
+    .. math:: \Gamma = \frac{K\,\mathrm{op}(k^\star) + 2\sqrt{n^\star}\,\mathrm{op}(n^\star)}{\sqrt m}
+              + \frac{C_0\,\min(m,\ k^\star + 2n^\star)}{m},
+
+    where, with γ' = γ/5 and κ = 1/4:
+
+    - ω = (d + 2√(dL) + 2L)^{1/2}, L = log(m/γ'), bounds every ‖w_{s,0}‖;
+    - k* = ⌊μ + √(2μΛ) + 2Λ/3⌋ ∧ m with μ = m·r(2/π + κ√(2/π))/(1 − r) and
+      Λ = d·log(1 + 2ω/κ) + log(1/γ'): no ‖u‖ ≤ r switches more than k* neurons at W₀;
+    - n* = ⌊μ' + √(2μ'Λ') + 2Λ'/3⌋ ∧ m with μ' = m·erf((1 + κ)R/√2) and
+      Λ' = d·log(1 + 2ω/(κR)) + log(1/γ'): no hyperplane's slab |w_{s,0}ᵀŷ| ≤ R holds more than n*;
+    - op(k) = √k + √d + √(2(k log(em/k) + log(2/γ'))) (:func:`subset_operator_norm`);
+    - K = 2√(2((d + 1)·log(em/(d + 1)) + d·log 5 + log(1/γ'))) (m log 2 in place of the pattern
+      term when m ≤ d + 1).
 
     Examples
     --------
@@ -190,7 +204,9 @@ def theorem_constants(m: int, d: int, C0: float, gamma: float) -> TheoremConstan
     """The book's explicit theorem at given sizes: A, B, C₂ = 2A, r = 2A/B, Lemma C's Γ(r), whether Γ < B/2.
 
     A is :func:`lazylib.lemmas.value_bound_sharp`, B the lower end of
-    :func:`lazylib.lemmas.gradient_norm_bounds` and Γ :func:`lemma_c_bound`, each at γ/3; d ≥ 2.
+    :func:`lazylib.lemmas.gradient_norm_bounds` and Γ :func:`lemma_c_bound`, each at γ/3; d ≥ 2. When
+    B > 0, r < 1 and Γ(r) < B/2, Theorem ``thm-explicit`` states: with probability at least 1 − γ, the
+    step of length C₂/‖∇f(x; W)‖ against the sign of f flips f(x; W) for every W of the lazy ball.
 
     Examples
     --------

@@ -26,7 +26,10 @@ __all__ = ["gradient_difference", "activation_changes", "switch_angle", "Differe
 
 
 def gradient_difference(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    """‖∇ₓf(x + u) − ∇ₓf(x)‖ per row, computed from the neurons of S(u) alone.
+    r"""‖∇ₓf(x + u) − ∇ₓf(x)‖ per row, computed from the neurons of S(u) alone:
+
+    .. math:: \nabla f(x+u) - \nabla f(x) = \frac{1}{\sqrt m}\sum_{s \in S(u)} a_s\,\sigma_s\, w_s ,
+              \qquad \sigma_s = \mathbb 1[w_s^\top (x+u) > 0] - \mathbb 1[w_s^\top x > 0] \in \{\pm 1\}.
 
     Equal to ``(input_gradient(model, x + u) - input_gradient(model, x)).norm(dim=1)``.
 
@@ -157,10 +160,16 @@ def lazy_difference_gap(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor) -
 
 def lazy_difference_bound(model: TwoLayerReLU, x: torch.Tensor, u: torch.Tensor,
                           radius: float) -> torch.Tensor:
-    """The deterministic bound of Proposition ``prop-difference-lazy`` on :func:`lazy_difference_gap`.
+    r"""The deterministic bound of Proposition ``prop-difference-lazy`` on :func:`lazy_difference_gap`.
 
-    ``radius`` is R ≥ 0, e.g. ``ll.lazy_radius(m, C0)``, and the model's W must lie in the ball:
-    ‖W − W₀‖_{2,∞} ≤ R.
+    For every W ∈ B_{2,∞}(W₀, R), with Δ_W(u) = ∇f(x + u; W) − ∇f(x; W),
+
+    .. math:: \|\Delta_W(u) - \Delta_{W_0}(u)\| \le \frac{R\,|S_W(u)|}{\sqrt m}
+              + \frac{1}{\sqrt m}\sum_{y \in \{x,\,x+u\}} \sqrt{|N_R(y)|}\;\|W_{0,N_R(y)}\|_{\mathrm{op}},
+
+    with S_W(u) the neurons that switch between x and x + u under W and N_R(y) = {s : |w_{s,0}ᵀy| ≤ R‖y‖}
+    the neurons that can switch at y somewhere in the ball (``ll.switchable_neurons``). ``radius`` is
+    R ≥ 0, e.g. ``ll.lazy_radius(m, C0)``, and the model's W must lie in the ball: ‖W − W₀‖_{2,∞} ≤ R.
 
     Raises
     ------

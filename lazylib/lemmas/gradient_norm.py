@@ -36,9 +36,14 @@ class GradientDecomposition(NamedTuple):
 
 
 def gradient_decomposition(model: TwoLayerReLU, x: torch.Tensor) -> GradientDecomposition:
-    """Split the input gradient at the current W into its value at W₀, a deviation and a flip term.
+    r"""Split the input gradient at the current W into its value at W₀, a deviation and a flip term.
 
-    The three parts add up to ``input_gradient(model, x)`` (up to rounding).
+    .. math:: \nabla_x f(x; W) = \underbrace{\tfrac{1}{\sqrt m}\sum_s a_s \chi_{s,0}\, w_{s,0}}_{\text{initial}}
+              + \underbrace{\tfrac{1}{\sqrt m}\sum_s a_s \chi_s\,(w_s - w_{s,0})}_{\text{deviation}}
+              + \underbrace{\tfrac{1}{\sqrt m}\sum_s a_s (\chi_s - \chi_{s,0})\, w_{s,0}}_{\text{flip}},
+
+    with χ_s = 1[w_sᵀx > 0] and χ_{s,0} = 1[w_{s,0}ᵀx > 0]. The three parts add up to
+    ``input_gradient(model, x)`` (up to rounding).
 
     Examples
     --------
@@ -84,7 +89,18 @@ class GradientChangeBounds(NamedTuple):
 
 
 def gradient_change_bounds(model: TwoLayerReLU, x: torch.Tensor, radius: float) -> GradientChangeBounds:
-    """Closed-form bounds on the deviation and flip terms over W ∈ B_{2,∞}(W₀, R), from W₀ only.
+    r"""Closed-form bounds on the deviation and flip terms over W ∈ B_{2,∞}(W₀, R), from W₀ only.
+
+    For every W in the ball,
+
+    .. math:: \Bigl\|\tfrac{1}{\sqrt m}\sum_s a_s\chi_s(w_s - w_{s,0})\Bigr\| \le \frac{R\,|P(x)|}{\sqrt m},
+              \qquad
+              \Bigl\|\tfrac{1}{\sqrt m}\sum_s a_s(\chi_s - \chi_{s,0})w_{s,0}\Bigr\|
+              \le \sqrt{\frac{N_R(x)}{m}}\;\|W_{0,S}\|_{\mathrm{op}},
+
+    where a neuron can be active only if w_{s,0}ᵀx > −R‖x‖ (the set P(x)) and can change its
+    activation only if |w_{s,0}ᵀx| ≤ R‖x‖ (the set S of N_R(x) switchable neurons), and W_{0,S} stacks
+    their initial weights.
 
     Examples
     --------
@@ -128,9 +144,22 @@ class GradientNormBounds(NamedTuple):
 
 
 def gradient_norm_bounds(m: int, d: int, C0: float, gamma: float) -> GradientNormBounds:
-    """Lemma B with the book's explicit constants, for any x ≠ 0 (the gradient does not depend on ‖x‖).
+    r"""Lemma B with the book's explicit constants, for any x ≠ 0 (the gradient does not depend on ‖x‖).
 
-    For a width m ≥ 1 and an input dimension d ≥ 2.
+    For a width m ≥ 1 and an input dimension d ≥ 2, with L = log(9/γ), R = C₀/√m, p = P(|Z| ≤ R) =
+    erf(R/√2) and N⁺ = min(m, mp + √(2mpL) + 2L/3): with probability at least 1 − γ over (a, W₀),
+    simultaneously for all W ∈ B_{2,∞}(W₀, R),
+
+    .. math::
+        \|\nabla f(x; W)\| \ge \sqrt{\Bigl(\tfrac12 - \sqrt{\tfrac{L}{2m}}\Bigr)_+
+            \bigl(d - 1 - 2\sqrt{(d-1)L}\bigr)_+} - \Delta,
+        \qquad
+        \|\nabla f(x; W)\| \le \sqrt{\min\Bigl(1, \tfrac12 + \sqrt{\tfrac{L}{2m}}\Bigr)
+            \bigl(d - 1 + 2\sqrt{(d-1)L} + 2L\bigr) + 2L} + \Delta,
+
+    .. math::
+        \Delta = C_0 \min\Bigl(1, \Phi(R) + \sqrt{\tfrac{L}{2m}}\Bigr)
+        + \sqrt{\tfrac{N^+}{m}}\Bigl(\sqrt{N^+}\,(1 + R) + \sqrt{d-1} + \sqrt{2L}\Bigr).
 
     Examples
     --------

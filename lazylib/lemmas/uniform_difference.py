@@ -73,6 +73,8 @@ def uniform_difference_factor(m: int, d: int, gamma: float) -> float:
     """The factor K(m, d, γ) = 2·√(2·(log Π(m, d) + d·log 5 + log(1/γ))) of the uniform difference bound.
 
     Π(m, d) is the pattern count of :func:`log_pattern_count`, 5^d the size of a 1/2-net of the sphere.
+    Lemma ``lem-difference-uniform``: with probability at least 1 − γ over the output signs, every u
+    satisfies ‖∇f(x + u; W₀) − ∇f(x; W₀)‖ ≤ K·‖W_{0,S(u)}‖_op/√m.
 
     Examples
     --------
